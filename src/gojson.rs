@@ -1,0 +1,341 @@
+//! JSON bytes exactly as Go's `encoding/json` writes them.
+//!
+//! Entire is written in Go, and readers and hashes depend on its bytes, so this module owns every
+//! Go encoding quirk git-attach reproduces (`v1-format.md` §4, `compact-format.md` §12):
+//!
+//! * strings: short escapes (`\n \r \t \b \f`), `\u00XX` (lowercase) for other controls,
+//!   U+2028/U+2029 always escaped, invalid UTF-8 as `\ufffd`, `/` never escaped, and `<`, `>`,
+//!   `&` escaped only when HTML escaping is on (`json.Marshal`) and raw when it is off (Entire's
+//!   `MarshalIndentWithNewline`);
+//! * the indented layout of `json.Encoder.SetIndent("", "  ")` with one trailing newline;
+//! * float spelling (`50`, `33.333333333333336`, `1e-7`);
+//! * compaction of raw values copied from a source document (`json.Compact` plus HTML escaping).
+//!
+//! It does not decide *what* is written (key order, omitted fields): the callers' structs do.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Appends `s` as a JSON string literal (with quotes) using Go's escaping rules.
+pub fn write_str(out: &mut Vec<u8>, s: &str, html: bool) {
+    write_bytes_as_str(out, s.as_bytes(), html);
+}
+
+/// Like [`write_str`], for bytes that may not be valid UTF-8: each invalid sequence becomes
+/// `\ufffd`, as Go does.
+pub fn write_bytes_as_str(out: &mut Vec<u8>, bytes: &[u8], html: bool) {
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        write_escaped_body(out, chunk.valid(), html);
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(b"\\ufffd");
+        }
+    }
+    out.push(b'"');
+}
+
+/// The body of a string literal (no quotes) for valid UTF-8 text.
+fn write_escaped_body(out: &mut Vec<u8>, s: &str, html: bool) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let escape: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0x08 => Some(b"\\b"),
+            0x0c => Some(b"\\f"),
+            b'<' if html => Some(b"\\u003c"),
+            b'>' if html => Some(b"\\u003e"),
+            b'&' if html => Some(b"\\u0026"),
+            _ => None,
+        };
+        if let Some(e) = escape {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(e);
+            i += 1;
+            start = i;
+            continue;
+        }
+        if b < 0x20 {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+            i += 1;
+            start = i;
+            continue;
+        }
+        // U+2028 and U+2029 are E2 80 A8 / E2 80 A9 in UTF-8.
+        if b == 0xE2 && i + 2 < bytes.len() && bytes[i + 1] == 0x80 && (bytes[i + 2] & 0xFE) == 0xA8
+        {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(if bytes[i + 2] == 0xA8 {
+                b"\\u2028"
+            } else {
+                b"\\u2029"
+            });
+            i += 3;
+            start = i;
+            continue;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A string literal as an owned `String` (convenience for tests and small values).
+pub fn quote(s: &str, html: bool) -> String {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    write_str(&mut out, s, html);
+    // Escaping only ever inserts ASCII into valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Serializes `value` like Entire's `jsonutil.MarshalIndentWithNewline(v, "", "  ")`: two-space
+/// indentation, `": "`, HTML escaping off, and exactly one trailing newline. Field order is the
+/// order in which `value` serializes its fields.
+pub fn to_vec_indented<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let v = serde_json::to_value(value)?;
+    Ok(value_to_vec_indented(&v))
+}
+
+/// [`to_vec_indented`] for an already built value.
+pub fn value_to_vec_indented(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    write_indented(&mut out, v, 0, false);
+    out.push(b'\n');
+    out
+}
+
+/// Go's `json.MarshalIndent(v, "", "  ")` with HTML escaping on and no trailing newline (used by
+/// Gemini normalization).
+pub fn value_to_vec_indented_html(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    write_indented(&mut out, v, 0, true);
+    out
+}
+
+fn indent(out: &mut Vec<u8>, level: usize) {
+    out.push(b'\n');
+    for _ in 0..level {
+        out.extend_from_slice(b"  ");
+    }
+}
+
+fn write_indented(out: &mut Vec<u8>, v: &Value, level: usize, html: bool) {
+    match v {
+        Value::Array(items) if !items.is_empty() => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                indent(out, level + 1);
+                write_indented(out, item, level + 1, html);
+            }
+            indent(out, level);
+            out.push(b']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.push(b'{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                indent(out, level + 1);
+                write_str(out, k, html);
+                out.extend_from_slice(b": ");
+                write_indented(out, item, level + 1, html);
+            }
+            indent(out, level);
+            out.push(b'}');
+        }
+        other => write_compact(out, other, html),
+    }
+}
+
+/// Writes `v` on one line, Go `json.Marshal` style (no spaces).
+pub fn write_compact(out: &mut Vec<u8>, v: &Value, html: bool) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(out, &n.to_string()),
+        Value::String(s) => write_str(out, s, html),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_compact(out, item, html);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, k, html);
+                out.push(b':');
+                write_compact(out, item, html);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Integers are written as they are; anything with a fraction or exponent is re-spelled the way
+/// Go formats a float64.
+fn write_number(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => out.extend_from_slice(format_float(f).as_bytes()),
+        _ => out.extend_from_slice(text.as_bytes()),
+    }
+}
+
+/// Go's encoding of a float64 in JSON: shortest round-trip digits, plain decimal for
+/// 1e-6 ≤ |x| < 1e21, otherwise exponent form with at least one exponent digit (`1e-7`, `1e+21`).
+pub fn format_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        let s = format!("{f}");
+        if s == "-0" {
+            return "-0".to_string();
+        }
+        return s;
+    }
+    // Rust's LowerExp is shortest round-trip: "1e-7", "1.5e21".
+    let s = format!("{f:e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
+        _ => s,
+    }
+}
+
+/// Compacts the raw JSON text of a value the way Entire's compact converter re-emits raw values
+/// (`compact-format.md` §12): whitespace outside strings is dropped; inside strings `<`, `>`, `&`,
+/// U+2028 and U+2029 become `\u` escapes; every other byte (existing escapes, number spellings,
+/// key order, duplicate keys) is copied as written.
+pub fn compact_raw(out: &mut Vec<u8>, raw: &[u8]) {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if in_string {
+            match b {
+                b'\\' => {
+                    out.push(b);
+                    if let Some(&next) = raw.get(i + 1) {
+                        out.push(next);
+                    }
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                b'<' => {
+                    out.extend_from_slice(b"\\u003c");
+                    i += 1;
+                    continue;
+                }
+                b'>' => {
+                    out.extend_from_slice(b"\\u003e");
+                    i += 1;
+                    continue;
+                }
+                b'&' => {
+                    out.extend_from_slice(b"\\u0026");
+                    i += 1;
+                    continue;
+                }
+                0xE2 if i + 2 < raw.len() && raw[i + 1] == 0x80 && (raw[i + 2] & 0xFE) == 0xA8 => {
+                    out.extend_from_slice(if raw[i + 2] == 0xA8 {
+                        b"\\u2028"
+                    } else {
+                        b"\\u2029"
+                    });
+                    i += 3;
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(b);
+        } else {
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' => {}
+                b'"' => {
+                    in_string = true;
+                    out.push(b);
+                }
+                _ => out.push(b),
+            }
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_follow_go_escaping() {
+        assert_eq!(quote("a\"b\\c\n\r\t\u{8}\u{c}", false), r#""a\"b\\c\n\r\t\b\f""#);
+        assert_eq!(quote("\u{1}\u{1f}", false), r#""\u0001\u001f""#);
+        assert_eq!(quote("<a&b>", false), r#""<a&b>""#);
+        assert_eq!(quote("<a&b>", true), r#""\u003ca\u0026b\u003e""#);
+        assert_eq!(quote("x\u{2028}y\u{2029}z", false), r#""x\u2028y\u2029z""#);
+        assert_eq!(quote("é/ü\u{7f}", false), "\"é/ü\u{7f}\"");
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_escape() {
+        let mut out = Vec::new();
+        write_bytes_as_str(&mut out, b"a\xffb", false);
+        assert_eq!(out, br#""a\ufffdb""#);
+    }
+
+    #[test]
+    fn floats_use_go_spelling() {
+        assert_eq!(format_float(50.0), "50");
+        assert_eq!(format_float(33.333333333333336), "33.333333333333336");
+        assert_eq!(format_float(1e-7), "1e-7");
+        assert_eq!(format_float(1.5e21), "1.5e+21");
+        assert_eq!(format_float(0.000001), "0.000001");
+        assert_eq!(format_float(0.0), "0");
+    }
+
+    #[test]
+    fn indented_layout_matches_go_encoder() {
+        let v: Value = serde_json::from_str(
+            r#"{"a":1,"b":[],"c":{},"d":[1,{"e":null}],"f":"<x>","g":50.0}"#,
+        )
+        .unwrap();
+        let got = String::from_utf8(value_to_vec_indented(&v)).unwrap();
+        let want = "{\n  \"a\": 1,\n  \"b\": [],\n  \"c\": {},\n  \"d\": [\n    1,\n    {\n      \"e\": null\n    }\n  ],\n  \"f\": \"<x>\",\n  \"g\": 50\n}\n";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn raw_values_are_compacted_with_html_escapes() {
+        let mut out = Vec::new();
+        compact_raw(&mut out, b"{ \"a\" : [1.50, \"<b> \\/ \\u00e9\"],\n \"c\":1e3 }");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":[1.50,"\u003cb\u003e \/ \u00e9"],"c":1e3}"#
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! git-attach: attach an AI agent's session transcript to HEAD in the Entire CLI checkpoint format.
+//!
+//! The pipeline (`attach`) reads the settings, resolves and reads the session (`agent`), extracts
+//! its metadata, redacts it (`redact`), writes the v1 checkpoint (`v1`), then runs the v2 mirror
+//! stage (`v2`), which logs and swallows its own errors, records the session state (`state`) and
+//! links HEAD. `git` is the only module that talks to libgit2.
+
+pub mod agent;
+pub mod attach;
+pub mod checkpoint;
+pub mod cli;
+pub mod error;
+pub mod git;
+pub mod gojson;
+pub mod messages;
+pub mod redact;
+pub mod settings;
+pub mod state;
+pub mod time;
+pub mod transcript;
+pub mod v1;
+pub mod v2;
