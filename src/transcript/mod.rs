@@ -9,7 +9,7 @@ pub mod compact;
 
 /// The bytes to store (before redaction) for a raw transcript of an agent with this display type:
 /// Gemini transcripts are normalized (on failure the raw bytes are kept); others pass unchanged.
-pub fn normalize_for_storage(_display_type: &str, raw: &[u8]) -> Cow<'_, [u8]> {
+pub fn normalize_for_storage<'a>(_display_type: &str, raw: &'a [u8]) -> Cow<'a, [u8]> {
     Cow::Borrowed(raw)
 }
 
