@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 pub mod chunk;
 pub mod compact;
+mod rawjson;
 
 /// The bytes to store (before redaction) for a raw transcript of an agent with this display type:
 /// Gemini transcripts are normalized (on failure the raw bytes are kept); others pass unchanged.
