@@ -1,1 +1,410 @@
-//! placeholder
+//! The attach pipeline, in the order of `product.md` §1: settings → resolve the session → read →
+//! metadata → redact → v1 writer → v2 mirror stage → session state → link HEAD. Data flows one
+//! way: nothing downstream calls back upstream, and the v2 stage only sees what v1 produced.
+//!
+//! Every check that can fail on user input (repository, session id, rule files, transcript,
+//! chunking) runs before the first object is written, so a failed run leaves the repository as
+//! it was.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::agent::{self, Agent, Context, Located, SessionInfo};
+use crate::checkpoint::metadata::CommittedMetadata;
+use crate::checkpoint::{append_trailer, last_trailer_id, trailer_ids, CheckpointId};
+use crate::cli::Args;
+use crate::error::{Error, Result};
+use crate::git::{self, Head, Ident, Repo};
+use crate::messages;
+use crate::redact::{Redactor, RuleSources};
+use crate::settings::Settings;
+use crate::state::{self, AttachRecord, State};
+use crate::time::Timestamp;
+use crate::transcript::{self, chunk};
+use crate::{v1, v2};
+
+/// `cli_version` of every document git-attach writes.
+pub fn cli_version() -> String {
+    format!("git-attach/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Runs `git attach` with parsed arguments; results go to `out`.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
+    let repo = Repo::open_from_env()?;
+    let settings = Settings::load(repo.workdir(), args)?;
+    if args.show_settings {
+        write_out(out, &settings.describe())?;
+        return Ok(());
+    }
+    if !settings.enabled.value {
+        writeln_out(out, messages::DISABLED)?;
+        return Ok(());
+    }
+    let head = repo.head()?;
+
+    // Rule files are loaded and validated before any transcript is read (fail closed).
+    let redactor = Redactor::load(&rule_sources(&repo, &settings))?;
+
+    let session_id = session_id(args)?;
+    validate_session_id(&session_id)?;
+    let ctx = Context::from_process(repo.workdir(), settings.agent_timeout());
+    let offset = git::local_offset_minutes();
+    let now = Timestamp::now_utc();
+
+    if !args.dry_run {
+        if let Some(state) = State::load(repo.common_dir(), &session_id, now.secs) {
+            if let Some(cp) = state.last_checkpoint_id().and_then(CheckpointId::parse) {
+                writeln_out(out, &messages::already_linked(&session_id, cp.as_str()))?;
+                return link(&repo, &head, &cp, args, out);
+            }
+        }
+    }
+
+    let located = resolve(&ctx, args, &settings, &session_id)?;
+    if located.auto_detected {
+        writeln_out(out, &messages::auto_detected(&located.agent.name))?;
+    }
+    let raw = read(&ctx, &located, args.transcript.is_some())?;
+    let display = located.agent.display_type.as_str();
+    let info = agent::session_info(&ctx, &located.agent, &raw, &located.path);
+
+    let stored = transcript::normalize_for_storage(display, &raw);
+    let redacted = redactor.transcript(&stored)?;
+    drop(stored);
+    let v1_bytes = transcript::sanitize_for_v1(display, &redacted);
+    let chunks = chunk::chunk_for(display, &v1_bytes, chunk::MAX_CHUNK_SIZE).map_err(|e| {
+        Error::TranscriptLineTooLong {
+            path: located.path.clone(),
+            cause: e.to_string(),
+        }
+    })?;
+    let content_hash = v1::content_hash(&v1_bytes);
+    let prompt = info
+        .first_prompt
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(|p| redactor.string(p));
+
+    let (checkpoint, from_head) = match last_trailer_id(&head.message) {
+        Some(id) => (id, true),
+        None => (
+            CheckpointId::generate().map_err(|e| Error::git("cannot generate a checkpoint ID", e))?,
+            false,
+        ),
+    };
+    if from_head && !v1::checkpoint_exists(&repo, &checkpoint, &settings.remote.value)? {
+        return Err(Error::CheckpointMissing {
+            id: checkpoint.to_string(),
+            remote: settings.remote.value.clone(),
+        });
+    }
+
+    let version = cli_version();
+    let metadata = CommittedMetadata {
+        cli_version: version.clone(),
+        checkpoint_id: checkpoint.to_string(),
+        session_id: session_id.clone(),
+        strategy: v1::STRATEGY.to_string(),
+        created_at: now.rfc3339_nano(),
+        agent: display.to_string(),
+        model: info.model.clone(),
+        token_usage: info.token_usage.clone(),
+        ..CommittedMetadata::default()
+    };
+    let author = Ident {
+        name: settings.identity.name.clone(),
+        email: settings.identity.email.clone(),
+        time: now.secs,
+        offset_minutes: offset,
+    };
+    let session = v1::NewSession {
+        checkpoint: &checkpoint,
+        session_id: &session_id,
+        agent: display,
+        chunks: &chunks,
+        content_hash: &content_hash,
+        prompt: prompt.as_deref(),
+        metadata: &metadata,
+        cli_version: &version,
+        author: &author,
+        remote: &settings.remote.value,
+    };
+
+    if args.dry_run {
+        let plan = v1::plan(&repo, &session)?;
+        return report_dry_run(out, &session, &plan, &settings, &located, &info, from_head);
+    }
+
+    let written = v1::write(&repo, &session)?;
+    drop(chunks);
+
+    if settings.checkpoints_v2.value {
+        v2::mirror(
+            &repo,
+            &v2::MirrorInput {
+                checkpoint: &checkpoint,
+                session_id: &session_id,
+                slot: written.plan.slot,
+                existed_before: written.plan.existed,
+                v1_commit: written.commit,
+                transcript: &redacted,
+                agent: display,
+                prompt: prompt.as_deref(),
+                metadata: &metadata,
+                cli_version: &version,
+                author: &author,
+            },
+        );
+    }
+
+    let mut state = State::load(repo.common_dir(), &session_id, now.secs)
+        .unwrap_or_else(|| State::new(&session_id, &state::now_local(offset)));
+    state.record_attach(
+        &AttachRecord {
+            cli_version: &version,
+            agent_type: display,
+            transcript_path: &absolute(&located.path),
+            checkpoint_id: checkpoint.as_str(),
+            turns: info.turns,
+            model: &info.model,
+            last_prompt: prompt.as_deref(),
+            token_usage: info.token_usage.as_ref(),
+        },
+        &state::now_local(offset),
+    );
+    if let Err(e) = state.save(repo.common_dir(), &session_id) {
+        log::warn!("{}", messages::state_not_saved(&e.to_string()));
+    }
+
+    writeln_out(out, &messages::attached(&session_id))?;
+    writeln_out(
+        out,
+        &messages::captured(info.turns, &info.model, info.token_usage.as_ref()),
+    )?;
+    if written.plan.existed {
+        writeln_out(out, &messages::added_to_checkpoint(checkpoint.as_str()))?;
+    } else {
+        writeln_out(out, &messages::created_checkpoint(checkpoint.as_str()))?;
+    }
+    if from_head {
+        // HEAD already names this checkpoint: nothing to link.
+        return Ok(());
+    }
+    writeln_out(out, "")?;
+    link(&repo, &head, &checkpoint, args, out)
+}
+
+fn rule_sources(repo: &Repo, settings: &Settings) -> RuleSources {
+    let repo_file = repo.workdir().join(".gitleaks.toml");
+    RuleSources {
+        repo_file: repo_file.is_file().then_some(repo_file),
+        configured: settings.redaction_rules.value.clone(),
+    }
+}
+
+/// The session id: given, else the stem of `--transcript`.
+fn session_id(args: &Args) -> Result<String> {
+    if let Some(id) = &args.session_id {
+        return Ok(id.clone());
+    }
+    if let Some(t) = &args.transcript {
+        if let Some(stem) = t.file_stem().and_then(|s| s.to_str()) {
+            return Ok(stem.to_string());
+        }
+    }
+    Err(Error::NoSessionChosen { newest: None })
+}
+
+/// Rejects ids that are empty or contain a path separator, before any lookup.
+pub fn validate_session_id(id: &str) -> Result<()> {
+    if id.trim().is_empty() {
+        return Err(Error::InvalidSessionId {
+            id: id.to_string(),
+            reason: "session ID cannot be empty",
+        });
+    }
+    if id.contains('/') || id.contains('\\') {
+        return Err(Error::InvalidSessionId {
+            id: id.to_string(),
+            reason: "contains path separators",
+        });
+    }
+    Ok(())
+}
+
+/// Finds the transcript: `--transcript`, else the agent's lookup with auto-detection.
+fn resolve(ctx: &Context, args: &Args, settings: &Settings, id: &str) -> Result<Located> {
+    if let Some(path) = &args.transcript {
+        let agent = match &args.agent {
+            Some(name) => Agent::by_name(ctx, name)?,
+            None => {
+                let bytes = read_file(path)?;
+                agent::detect_from_content(&bytes)
+            }
+        };
+        return Ok(Located {
+            agent,
+            path: path.clone(),
+            auto_detected: false,
+        });
+    }
+    let preferred = Agent::by_name(ctx, &settings.agent.value)?;
+    Ok(agent::locate(ctx, &preferred, id)?)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::TranscriptUnreadable {
+        path: path.to_path_buf(),
+        cause: e.to_string(),
+    })
+}
+
+fn read(ctx: &Context, located: &Located, is_file: bool) -> Result<Vec<u8>> {
+    let raw = if is_file {
+        read_file(&located.path)?
+    } else {
+        agent::read_transcript(ctx, located)?
+    };
+    if raw.is_empty() {
+        return Err(Error::TranscriptEmpty {
+            path: located.path.clone(),
+        });
+    }
+    Ok(raw)
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn report_dry_run(
+    out: &mut dyn Write,
+    s: &v1::NewSession<'_>,
+    plan: &v1::Plan,
+    settings: &Settings,
+    located: &Located,
+    info: &SessionInfo,
+    from_head: bool,
+) -> Result<()> {
+    let dir = format!("{}/{}", s.checkpoint.path(), plan.slot);
+    let mut text = format!(
+        "Would attach session {} ({}, {})\n",
+        s.session_id,
+        located.agent.name,
+        located.path.display()
+    );
+    text.push_str(&messages::captured(info.turns, &info.model, info.token_usage.as_ref()));
+    text.push('\n');
+    text.push_str(&format!(
+        "  {} checkpoint {}, slot {}{}\n",
+        if plan.existed { "Existing" } else { "New" },
+        s.checkpoint,
+        plan.slot,
+        if plan.reused { " (replacing this session's earlier copy)" } else { "" }
+    ));
+    text.push_str(&format!("  Would write {}:\n", v1::BRANCH));
+    for name in v1::slot_file_names(s.chunks.len(), s.prompt.is_some()) {
+        text.push_str(&format!("    {dir}/{name}\n"));
+    }
+    text.push_str(&format!("    {}/metadata.json\n", s.checkpoint.path()));
+    if settings.checkpoints_v2.value {
+        text.push_str("  Would mirror into refs/entire/checkpoints/v2/main and refs/entire/checkpoints/v2/full/current\n");
+    }
+    text.push_str(&format!("  Would write the session state {}.json\n", s.session_id));
+    if !from_head {
+        text.push_str(&format!(
+            "  Would link HEAD with Entire-Checkpoint: {}\n",
+            s.checkpoint
+        ));
+    }
+    write_out(out, &text)
+}
+
+/// Links HEAD to the checkpoint: amends after asking (or with `--force`), or prints the trailer.
+fn link(
+    repo: &Repo,
+    head: &Head,
+    cp: &CheckpointId,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if trailer_ids(&head.message).contains(cp) {
+        let short = repo.short_id(head.oid);
+        return writeln_out(out, &messages::commit_has_trailer(&short, cp.as_str()));
+    }
+    if args.no_amend || (!args.force && !confirm_amend(repo, head)) {
+        return writeln_out(out, &messages::copy_trailer(cp.as_str()));
+    }
+    match amend(repo, head, cp) {
+        Ok(new_head) => {
+            let short = repo.short_id(new_head);
+            writeln_out(out, &messages::amended(&short, cp.as_str()))
+        }
+        Err(cause) => {
+            log::warn!("{}", messages::amend_failed(&cause));
+            writeln_out(out, &messages::copy_trailer(cp.as_str()))
+        }
+    }
+}
+
+/// Whether to ask at all (`GIT_ATTACH_INTERACTIVE` overrides the terminal check).
+fn interactive() -> bool {
+    match std::env::var("GIT_ATTACH_INTERACTIVE").ok().as_deref() {
+        Some("1") => true,
+        Some("0") => false,
+        _ => std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+    }
+}
+
+/// Asks on stderr, reads the answer from stdin; an empty answer is yes.
+fn confirm_amend(repo: &Repo, head: &Head) -> bool {
+    if !interactive() {
+        return false;
+    }
+    let mut err = std::io::stderr().lock();
+    let short = repo.short_id(head.oid);
+    let _ = writeln!(err, "{}", messages::last_commit(&short, &head.subject));
+    let _ = write!(err, "{}", messages::AMEND_QUESTION);
+    let _ = err.flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "" | "y" | "yes"
+    )
+}
+
+/// `git commit --amend --only -m <message + trailer>`: the message changes, nothing else (the
+/// index and working tree are not read into the commit). Returns the new HEAD.
+fn amend(repo: &Repo, head: &Head, cp: &CheckpointId) -> std::result::Result<git::Oid, String> {
+    // HEAD may have moved since it was read; never amend a commit the user did not see.
+    let current = repo.head().map_err(|e| e.to_string())?;
+    if current.oid != head.oid {
+        return Err("HEAD changed while attaching".into());
+    }
+    let message = append_trailer(&head.message, cp);
+    let output = Command::new("git")
+        .args(["commit", "--amend", "--only", "--allow-empty", "-m"])
+        .arg(&message)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("git commit failed");
+        return Err(first.trim().to_string());
+    }
+    repo.head().map(|h| h.oid).map_err(|e| e.to_string())
+}
+
+fn write_out(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::io("cannot write to", "standard output", e))
+}
+
+fn writeln_out(out: &mut dyn Write, line: &str) -> Result<()> {
+    write_out(out, &format!("{line}\n"))
+}

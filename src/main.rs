@@ -1,1 +1,80 @@
-fn main() {}
+//! `git-attach`: parse, set up logging, run, and report. The only place that prints an error and
+//! picks the exit status.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use git_attach::cli::{self, Parsed};
+use git_attach::{attach, messages};
+
+fn main() -> ExitCode {
+    let parsed = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(p) => p,
+        Err(e) => return report(&e),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = match parsed {
+        Parsed::ShortHelp => stdout.write_all(cli::short_help().as_bytes()),
+        Parsed::LongHelp => stdout.write_all(cli::long_help().as_bytes()),
+        Parsed::Version => stdout.write_all(cli::version_text().as_bytes()),
+        Parsed::Run(args) => {
+            init_logging(args.verbosity);
+            return match attach::run(&args, &mut stdout) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+                Err(e) => report(&e),
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed stdout (`git attach -h | head -1`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &git_attach::error::Error) -> bool {
+    matches!(e, git_attach::error::Error::Io { cause, .. } if cause.contains("Broken pipe"))
+}
+
+fn report(e: &git_attach::error::Error) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {e}");
+    if let Some(hint) = messages::hint(e) {
+        let _ = writeln!(err, "hint: {hint}");
+    }
+    ExitCode::from(e.exit_code())
+}
+
+/// `GIT_ATTACH_LOG` (an env_logger filter) wins; otherwise warn, raised by `-v` and lowered by
+/// `-q`. Messages look like git's: `warning: ...`, no timestamps.
+fn init_logging(verbosity: i32) {
+    let default = match verbosity {
+        i32::MIN..=-1 => "error",
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let mut builder = env_logger::Builder::new();
+    builder.parse_filters(default);
+    if let Ok(filter) = std::env::var("GIT_ATTACH_LOG") {
+        builder.parse_filters(&filter);
+    }
+    builder.format(|buf, record| {
+        let level = match record.level() {
+            log::Level::Error => "error",
+            log::Level::Warn => "warning",
+            log::Level::Info => "info",
+            log::Level::Debug => "debug",
+            log::Level::Trace => "trace",
+        };
+        writeln!(buf, "{level}: {}", record.args())
+    });
+    builder.target(env_logger::Target::Stderr);
+    let _ = builder.try_init();
+}

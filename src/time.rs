@@ -76,6 +76,53 @@ impl Timestamp {
     }
 }
 
+/// Seconds since the epoch of an RFC 3339 timestamp (`2026-04-15T09:20:31.04-07:00`); `None`
+/// when it does not parse. The fraction is ignored.
+pub fn parse_rfc3339_secs(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i)? {
+        b'Z' | b'z' => 0,
+        sign @ (b'+' | b'-') => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            let o = oh * 3600 + om * 60;
+            if *sign == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + se - offset)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -119,5 +166,13 @@ mod tests {
         );
         let t = Timestamp { secs: 0, nanos: 0, offset_minutes: 330 };
         assert_eq!(t.rfc3339_nano(), "1970-01-01T05:30:00+05:30");
+    }
+
+    #[test]
+    fn parses_rfc3339() {
+        assert_eq!(parse_rfc3339_secs("2026-04-15T16:20:31.123Z"), Some(1_776_270_031));
+        assert_eq!(parse_rfc3339_secs("2026-04-15T09:20:31.0412345-07:00"), Some(1_776_270_031));
+        assert_eq!(parse_rfc3339_secs("1970-01-01T05:30:00+05:30"), Some(0));
+        assert_eq!(parse_rfc3339_secs("yesterday"), None);
     }
 }

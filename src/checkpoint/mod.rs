@@ -3,6 +3,7 @@
 //! documents of a checkpoint (`metadata`). Nothing here touches a repository.
 
 pub mod metadata;
+pub mod tree;
 
 use std::fmt;
 
