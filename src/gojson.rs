@@ -287,13 +287,124 @@ pub fn compact_raw(out: &mut Vec<u8>, raw: &[u8]) {
     }
 }
 
+/// Writes `v` the way Go's `json.Marshal` writes a value decoded into `interface{}`
+/// (`map[string]any`): object keys sorted by byte order at every level (with `preserve_order`
+/// the `Value` keeps source order, so sorting happens here), and every number re-spelled as the
+/// float64 Go decoded it into (`1.50` → `1.5`, `1e3` → `1000`).
+pub fn write_any(out: &mut Vec<u8>, v: &Value, html: bool) {
+    match v {
+        Value::Number(n) => {
+            let text = n.to_string();
+            match text.parse::<f64>() {
+                Ok(f) if f.is_finite() => out.extend_from_slice(format_float(f).as_bytes()),
+                _ => out.extend_from_slice(text.as_bytes()),
+            }
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_any(out, item, html);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
+            for (i, (k, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, k, html);
+                out.push(b':');
+                write_any(out, item, html);
+            }
+            out.push(b'}');
+        }
+        other => write_compact(out, other, html),
+    }
+}
+
+/// Go's `json.Indent(dst, src, prefix, indent)` for valid JSON text: whitespace outside strings
+/// is dropped, every element goes on its own line, `": "` after keys, and empty objects and
+/// arrays stay `{}` / `[]`. String contents are copied unchanged. `json.MarshalIndent` is
+/// `Marshal` followed by this, so raw values keep their escapes and number spellings.
+pub fn indent_json(src: &[u8], prefix: &str, indent: &str) -> Vec<u8> {
+    fn newline(out: &mut Vec<u8>, prefix: &str, indent: &str, depth: usize) {
+        out.push(b'\n');
+        out.extend_from_slice(prefix.as_bytes());
+        for _ in 0..depth {
+            out.extend_from_slice(indent.as_bytes());
+        }
+    }
+    let mut out = Vec::with_capacity(src.len() * 2);
+    let mut need_indent = false;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &c in src {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        }
+        if need_indent && c != b'}' && c != b']' {
+            need_indent = false;
+            depth += 1;
+            newline(&mut out, prefix, indent, depth);
+        }
+        match c {
+            b'"' => {
+                in_string = true;
+                out.push(c);
+            }
+            b'{' | b'[' => {
+                // The newline is delayed so that empty containers stay `{}` and `[]`.
+                need_indent = true;
+                out.push(c);
+            }
+            b',' => {
+                out.push(c);
+                newline(&mut out, prefix, indent, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            b'}' | b']' => {
+                if need_indent {
+                    need_indent = false;
+                } else {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, prefix, indent, depth);
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn strings_follow_go_escaping() {
-        assert_eq!(quote("a\"b\\c\n\r\t\u{8}\u{c}", false), r#""a\"b\\c\n\r\t\b\f""#);
+        assert_eq!(
+            quote("a\"b\\c\n\r\t\u{8}\u{c}", false),
+            r#""a\"b\\c\n\r\t\b\f""#
+        );
         assert_eq!(quote("\u{1}\u{1f}", false), r#""\u0001\u001f""#);
         assert_eq!(quote("<a&b>", false), r#""<a&b>""#);
         assert_eq!(quote("<a&b>", true), r#""\u003ca\u0026b\u003e""#);
@@ -320,10 +431,9 @@ mod tests {
 
     #[test]
     fn indented_layout_matches_go_encoder() {
-        let v: Value = serde_json::from_str(
-            r#"{"a":1,"b":[],"c":{},"d":[1,{"e":null}],"f":"<x>","g":50.0}"#,
-        )
-        .unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"a":1,"b":[],"c":{},"d":[1,{"e":null}],"f":"<x>","g":50.0}"#)
+                .unwrap();
         let got = String::from_utf8(value_to_vec_indented(&v)).unwrap();
         let want = "{\n  \"a\": 1,\n  \"b\": [],\n  \"c\": {},\n  \"d\": [\n    1,\n    {\n      \"e\": null\n    }\n  ],\n  \"f\": \"<x>\",\n  \"g\": 50\n}\n";
         assert_eq!(got, want);
@@ -332,10 +442,37 @@ mod tests {
     #[test]
     fn raw_values_are_compacted_with_html_escapes() {
         let mut out = Vec::new();
-        compact_raw(&mut out, b"{ \"a\" : [1.50, \"<b> \\/ \\u00e9\"],\n \"c\":1e3 }");
+        compact_raw(
+            &mut out,
+            b"{ \"a\" : [1.50, \"<b> \\/ \\u00e9\"],\n \"c\":1e3 }",
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"a":[1.50,"\u003cb\u003e \/ \u00e9"],"c":1e3}"#
         );
+    }
+    #[test]
+    fn any_values_are_sorted_and_use_float_spelling() {
+        let v: Value = serde_json::from_str(
+            r#"{"b":[1.50,1e3,{"z":1,"a":"<"}],"a":-0.0,"c":12345678901234567890}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write_any(&mut out, &v, true);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":-0,"b":[1.5,1000,{"a":"\u003c","z":1}],"c":12345678901234567000}"#
+        );
+    }
+
+    #[test]
+    fn indent_matches_go_json_indent() {
+        let got = indent_json(
+            br#"{"a":[],"b":{},"c":[1,{"d":"x, \"y\": [z]"}]}"#,
+            "",
+            "  ",
+        );
+        let want = "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    {\n      \"d\": \"x, \\\"y\\\": [z]\"\n    }\n  ]\n}";
+        assert_eq!(String::from_utf8(got).unwrap(), want);
     }
 }
