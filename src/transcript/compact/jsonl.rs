@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use super::{clean, lines, raw_ts, user_text_block, Line, ToolResult, Writer};
-use crate::transcript::rawjson::{self, Obj};
+use crate::transcript::rawjson::{self, Kind, Obj};
 
 /// How each parsed line is rewritten before it is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,13 +142,24 @@ fn strip(content: &RawValue) -> Content {
     let Some(items) = rawjson::arr(content) else {
         return Content::Other(rawjson::enc_raw(content));
     };
-    let objects: Option<Vec<Obj<'_>>> = items.iter().map(|r| rawjson::obj(r)).collect();
-    let Some(objects) = objects else {
-        // An array with a non-object element is kept unchanged.
+    // Go decodes into `[]map[string]json.RawMessage`: objects, and `null` as a nil map.
+    let blocks: Option<Vec<Option<Obj<'_>>>> = items
+        .iter()
+        .map(|r| match rawjson::kind(r) {
+            Kind::Null => Some(None),
+            _ => rawjson::obj(r).map(Some),
+        })
+        .collect();
+    let Some(blocks) = blocks else {
+        // An array with another kind of element is kept unchanged.
         return Content::Array(items.iter().map(|r| rawjson::enc_raw(r)).collect());
     };
-    let mut out = Vec::with_capacity(objects.len());
-    for mut block in objects {
+    let mut out = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let Some(mut block) = block else {
+            out.push(b"null".to_vec());
+            continue;
+        };
         match rawjson::string_value(&block, "type").as_str() {
             "thinking" | "redacted_thinking" => continue,
             "tool_use" => {
@@ -305,6 +316,8 @@ fn merge(a: &mut Assistant, next: Assistant) {
             Content::Array(l)
         }
         (Content::Array(l), _) => Content::Array(l),
+        // Go appends to a nil slice here: nothing appended stays nil, i.e. `null`.
+        (_, Content::Array(r)) if r.is_empty() => Content::Other(b"null".to_vec()),
         (_, Content::Array(r)) => Content::Array(r),
         _ => Content::Other(b"null".to_vec()),
     };
@@ -318,16 +331,19 @@ fn inline(content: &mut Content, results: &[(String, ToolResult)]) {
     if items.is_empty() {
         return;
     }
-    let mut blocks: Vec<BTreeMap<String, Vec<u8>>> = Vec::with_capacity(items.len());
+    // Go decodes into `[]map[string]json.RawMessage`; a `null` element is a nil map, never a
+    // target, and is written back as `null`.
+    let mut blocks: Vec<Option<BTreeMap<String, Vec<u8>>>> = Vec::with_capacity(items.len());
     for item in items.iter() {
+        if item.as_slice() == b"null" {
+            blocks.push(None);
+            continue;
+        }
         let Some(o) = rawjson::parse_obj(item) else {
             return;
         };
-        blocks.push(
-            o.iter()
-                .map(|(k, v)| (k.clone(), rawjson::enc_raw(v)))
-                .collect(),
-        );
+        let block = o.iter().map(|(k, v)| (k.clone(), rawjson::enc_raw(v)));
+        blocks.push(Some(block.collect()));
     }
     let field = |b: &BTreeMap<String, Vec<u8>>, k: &str| -> String {
         b.get(k)
@@ -335,7 +351,7 @@ fn inline(content: &mut Content, results: &[(String, ToolResult)]) {
             .unwrap_or_default()
     };
     for (tool_use_id, result) in results {
-        let target = blocks.iter_mut().rev().find(|b| {
+        let target = blocks.iter_mut().rev().flatten().find(|b| {
             field(b, "type") == "tool_use"
                 && (tool_use_id.is_empty() || field(b, "id") == *tool_use_id)
         });
@@ -345,10 +361,13 @@ fn inline(content: &mut Content, results: &[(String, ToolResult)]) {
     }
     *items = blocks
         .iter()
-        .map(|b| {
-            let mut out = Vec::new();
-            rawjson::write_map(&mut out, b);
-            out
+        .map(|b| match b {
+            Some(b) => {
+                let mut out = Vec::new();
+                rawjson::write_map(&mut out, b);
+                out
+            }
+            None => b"null".to_vec(),
         })
         .collect();
 }

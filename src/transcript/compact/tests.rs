@@ -494,3 +494,18 @@ fn clean_strips_context_tags_in_order() {
         "b"
     );
 }
+
+#[test]
+fn null_blocks_are_kept_and_neighbours_still_stripped() {
+    let input = concat!(
+        r#"{"type":"assistant","message":{"id":"m","content":[null,{"type":"text","text":"a","x":1},{"type":"tool_use","id":"t","name":"n","input":{},"caller":"c"}]}}"#,
+        "\n",
+        r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":"r"}]}}"#,
+        "\n",
+    );
+    let want = concat!(
+        r#""type":"assistant","id":"m","content":[null,{"text":"a","type":"text","x":1},"#,
+        r#"{"id":"t","input":{},"name":"n","result":{"output":"r","status":"success"},"type":"tool_use"}]}"#,
+    );
+    assert_eq!(run(input), format!("{{{PREFIX}{want}\n"));
+}
