@@ -305,7 +305,8 @@ pub enum AgentError {
         id: String,
         reason: InvalidId,
     },
-    /// Not found anywhere; `searched` lists every path or pattern that was looked at.
+    /// Not found anywhere; `searched` lists every path or pattern that was looked at (not part of
+    /// the Display text, which is Entire's sentence: callers print it as a hint).
     NotFound {
         agent: String,
         session_id: String,
@@ -357,8 +358,8 @@ impl fmt::Display for AgentError {
             AgentError::NotFound {
                 agent,
                 session_id,
-                searched,
                 also_tried,
+                ..
             } => {
                 write!(
                     f,
@@ -370,7 +371,8 @@ impl fmt::Display for AgentError {
                         " (also tried auto-detecting other agents: transcript not found for any registered agent)"
                     )?;
                 }
-                write_searched(f, searched)
+                // Entire's one line; the places are in `searched` for the caller's hint line.
+                Ok(())
             }
             AgentError::OpencodeUnavailable {
                 session_id,
