@@ -125,6 +125,22 @@ impl Redactor {
         Redactor { rules, min_len }
     }
 
+    /// The rule findings in `s` as (rule id, secret) pairs, in rule order (diagnostics and
+    /// tests; the entropy detector is not included).
+    pub fn rule_findings(&self, s: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        self.rules.for_each_finding(s.as_bytes(), |i, secret| {
+            let pair = (
+                self.rules.id(i).to_string(),
+                String::from_utf8_lossy(secret).into_owned(),
+            );
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+        });
+        out
+    }
+
     /// Number of rules that can produce findings.
     pub fn rule_count(&self) -> usize {
         self.rules.active_len()

@@ -297,15 +297,29 @@ impl RuleSet {
     }
 
     /// Appends the regions of every secret the rules find in `s` (§7.3 steps 1-7).
-    pub(crate) fn find<'s>(&self, s: &'s [u8], regions: &mut Vec<(usize, usize)>) {
+    pub(crate) fn find(&self, s: &[u8], regions: &mut Vec<(usize, usize)>) {
+        let mut secrets: Vec<&[u8]> = Vec::new();
+        self.for_each_finding(s, |_, secret| {
+            if !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        });
+        for secret in secrets {
+            find_all(s, secret, |a, b| regions.push((a, b)));
+        }
+    }
+
+    /// The id of rule `i`.
+    pub(crate) fn id(&self, i: usize) -> &str {
+        &self.rules[i].id
+    }
+
+    /// Calls `f(rule index, secret)` for every surviving finding (§7.3 steps 1-6).
+    pub(crate) fn for_each_finding<'s>(&self, s: &'s [u8], mut f: impl FnMut(usize, &'s [u8])) {
         if self.prefilter.ac.is_none() && self.prefilter.always.is_empty() {
             return;
         }
         let candidates = self.candidates(s);
-        if candidates.is_empty() {
-            return;
-        }
-        let mut secrets: Vec<&'s [u8]> = Vec::new();
         for ri in candidates {
             let rule = &self.rules[ri];
             let Some(re) = &rule.regex else { continue };
@@ -324,8 +338,8 @@ impl RuleSet {
                     .any(|&a| self.allowlists[a].allows(secret, matched, &line, s))
             };
             let mut record = |mstart: usize, mend: usize, secret: &'s [u8]| {
-                if keep(mstart, mend, secret) && !secrets.contains(&secret) {
-                    secrets.push(secret);
+                if keep(mstart, mend, secret) {
+                    f(ri, secret);
                 }
             };
             if re.captures_len() == 1 {
@@ -355,9 +369,6 @@ impl RuleSet {
                     record(a, b, secret);
                 }
             }
-        }
-        for secret in secrets {
-            find_all(s, secret, |a, b| regions.push((a, b)));
         }
     }
 }
