@@ -905,6 +905,23 @@ fn list_sessions_of_copilot_cursor_droid_and_pi() {
 // ---------------------------------------------------------------- content detection
 
 #[test]
+fn content_detection_maps_every_format_to_an_agent() {
+    let cases = [
+        ("opencode_full.jsonl", "opencode"),
+        ("gemini_full.jsonl", "gemini"),
+        ("codex_full.jsonl", "codex"),
+        ("copilot_full.jsonl", "copilot-cli"),
+        ("droid_full.jsonl", "factoryai-droid"),
+        ("claude_full.jsonl", "claude-code"),
+    ];
+    for (file, name) in cases {
+        assert_eq!(detect_from_content(&fixture(file)).name, name, "{file}");
+    }
+    // A Pi tree looks like Droid envelopes to the detector; its header tells them apart.
+    assert_eq!(detect_from_content(PI_TRANSCRIPT).name, "pi");
+}
+
+#[test]
 fn content_detection_of_generic_jsonl() {
     assert_eq!(detect_from_content(CURSOR_TRANSCRIPT).name, "cursor");
     assert_eq!(
