@@ -783,3 +783,423 @@ fn false_positive_corpus_is_unchanged() {
     }
     assert_eq!(transcript(&r, &all), all);
 }
+
+// ---------------------------------------------------------------------------------------------
+// User rule files (§7.2-§7.5)
+// ---------------------------------------------------------------------------------------------
+
+mod capture {
+    //! A logger that records messages per test thread, so warnings can be asserted.
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    struct Capture;
+
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            let line = format!("{}: {}", record.level(), record.args());
+            LINES.with(|l| l.borrow_mut().push(line));
+        }
+        fn flush(&self) {}
+    }
+
+    static LOGGER: Capture = Capture;
+
+    /// Runs `f` and returns the warnings it logged.
+    pub fn warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+        let _ = log::set_logger(&LOGGER);
+        log::set_max_level(log::LevelFilter::Debug);
+        LINES.with(|l| l.borrow_mut().clear());
+        let out = f();
+        let lines = LINES.with(|l| std::mem::take(&mut *l.borrow_mut()));
+        (
+            out,
+            lines
+                .into_iter()
+                .filter(|l| l.starts_with("WARN"))
+                .collect(),
+        )
+    }
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("{e}"));
+    p
+}
+
+fn load_repo(text: &str) -> Result<Redactor, git_attach::redact::RulesError> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = write(dir.path(), ".gitleaks.toml", text);
+    Redactor::load(&RuleSources {
+        repo_file: Some(repo),
+        configured: None,
+    })
+}
+
+fn load_err(text: &str) -> String {
+    match load_repo(text) {
+        Ok(_) => panic!("expected a load error for:\n{text}"),
+        Err(e) => {
+            assert!(
+                e.file.ends_with(".gitleaks.toml"),
+                "error must name the file: {e}"
+            );
+            e.to_string()
+        }
+    }
+}
+
+const ACME: &str = r#"
+[[rules]]
+id = "acme-internal-token"
+description = "ACME internal service token"
+regex = '''\b(acme_[0-9a-f]{32})\b'''
+secretGroup = 1
+keywords = ["acme_"]
+"#;
+
+fn acme_token() -> String {
+    format!("acme_{}", g(HEX, 32, 900))
+}
+
+#[test]
+fn custom_rule_redacts_company_token_format() {
+    let tok = acme_token();
+    // Hex never passes the entropy detector: only the custom rule can catch it.
+    assert_eq!(entropy().string(&tok), tok);
+    let r = load_repo(ACME).unwrap_or_else(|e| panic!("{e}"));
+    let line = format!(r#"{{"type":"text","text":"ACME_TOKEN={tok}"}}"#);
+    assert_eq!(
+        transcript(&r, &line),
+        r#"{"type":"text","text":"ACME_TOKEN=REDACTED"}"#
+    );
+}
+
+#[test]
+fn extend_use_default_keeps_builtin_rules() {
+    let text = format!("[extend]\nuseDefault = true\n{ACME}");
+    let r = load_repo(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.string("key=AKIAYRWQG5EJLPZLBYNP"), "key=REDACTED");
+    assert_eq!(r.string(&format!("t {}", acme_token())), "t REDACTED");
+}
+
+#[test]
+fn broken_regex_names_file_and_rule() {
+    let e = load_err(
+        r#"
+[[rules]]
+id = "broken-one"
+regex = '''(acme_[0-9a-f'''
+keywords = ["acme_"]
+"#,
+    );
+    assert!(e.starts_with("redaction rules: "), "{e}");
+    assert!(e.contains("broken-one"), "{e}");
+    assert!(e.contains("regex"), "{e}");
+}
+
+#[test]
+fn configured_file_errors_fail_closed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = dir.path().join("nope.toml");
+    let e = Redactor::load(&RuleSources {
+        repo_file: None,
+        configured: Some(missing.clone()),
+    })
+    .err()
+    .unwrap_or_else(|| panic!("missing file must fail"));
+    assert_eq!(e.file, missing.display().to_string());
+    let bad = write(dir.path(), "bad.toml", "[[rules]\nid=");
+    let e = Redactor::load(&RuleSources {
+        repo_file: None,
+        configured: Some(bad.clone()),
+    })
+    .err()
+    .unwrap_or_else(|| panic!("bad TOML must fail"));
+    assert_eq!(e.file, bad.display().to_string());
+    assert!(e.reason.contains("not valid TOML"), "{e}");
+}
+
+#[test]
+fn every_load_error_names_the_file() {
+    let cases: &[(&str, &str)] = &[
+        ("not toml = = =", "not valid TOML"),
+        ("[[rules]]\nid = \"x\"\nregex = 'a'\nsecretGroup = \"1\"", "secretGroup"),
+        ("[[rules]]\nid = \"x\"\nregex = 'a'\nkeywords = \"x\"", "keywords"),
+        ("[[rules]]\nid = \"x\"\nregex = 'a'\nentropy = \"high\"", "entropy"),
+        ("[[rules]]\nid = 7\nregex = 'a'", "id"),
+        ("[[rules]]\nregex = 'a'\nkeywords = [\"a\"]", "no `id`"),
+        ("[[rules]]\nid = \"\"\nregex = 'a'", "empty `id`"),
+        ("[[rules]]\nid = \"p\"\npath = '(x'", "path does not compile"),
+        ("[[rules]]\nid = \"g\"\nregex = '(a)'\nsecretGroup = 2", "secretGroup 2"),
+        ("[[rules]]\nid = \"l\"\nregex = 'a'\n[[rules.allowlists]]\nregexes = ['(x']", "regexes[0] does not compile"),
+        ("[[rules]]\nid = \"l\"\nregex = 'a'\n[[rules.allowlists]]\npaths = ['(x']", "paths[0] does not compile"),
+        ("[[rules]]\nid = \"l\"\nregex = 'a'\n[[rules.allowlists]]\ndescription = \"empty\"", "needs at least one"),
+        ("[allowlist]\ndescription = \"empty\"", "needs at least one"),
+        ("[allowlist]\nregexes = ['x']\ncondition = \"XOR\"", "condition"),
+        ("[allowlist]\nregexes = ['x']\nregexTarget = \"file\"", "regexTarget"),
+        ("[allowlist]\nregexes = ['x']\n[[allowlists]]\nregexes = ['y']", "both [allowlist] and [[allowlists]]"),
+        ("[[rules]]\nid = \"l\"\nregex = 'a'\n[rules.allowlist]\nregexes = ['x']\n[[rules.allowlists]]\nregexes = ['y']", "both [rules.allowlist] and [[rules.allowlists]]"),
+        ("[extend]\nuseDefault = true\npath = \"other.toml\"", "cannot be combined"),
+        ("[extend]\nurl = \"https://example.com/gitleaks.toml\"", "extend.url"),
+        ("[extend]\npath = \"does-not-exist.toml\"", "extend.path"),
+        ("[extend]\nuseDefault = \"yes\"", "useDefault"),
+        ("[allowlist]\nregexes = 'x'", "regexes"),
+    ];
+    for (text, want) in cases {
+        let e = load_err(text);
+        assert!(e.contains(want), "for {text:?}: {e} (wanted {want:?})");
+    }
+}
+
+#[test]
+fn extend_chains_are_limited_to_two_levels() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), "c.toml", "[extend]\npath = \"d.toml\"\n");
+    write(dir.path(), "d.toml", "");
+    write(dir.path(), "b.toml", "[extend]\npath = \"c.toml\"\n");
+    let ok = write(dir.path(), "ok.toml", "[extend]\npath = \"c.toml\"\n");
+    let deep = write(dir.path(), "deep.toml", "[extend]\npath = \"b.toml\"\n");
+    let load = |p: std::path::PathBuf| {
+        Redactor::load(&RuleSources {
+            repo_file: None,
+            configured: Some(p),
+        })
+    };
+    assert!(load(ok).is_ok());
+    let e = load(deep)
+        .err()
+        .unwrap_or_else(|| panic!("3 levels must fail"));
+    assert!(e.file.ends_with("deep.toml"), "{e}");
+    assert!(e.reason.contains("levels of extend"), "{e}");
+}
+
+#[test]
+fn extend_path_and_disabled_rules_reach_only_the_extended_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), "base.toml", ACME);
+    let main = write(
+        dir.path(),
+        "main.toml",
+        "[extend]\npath = \"base.toml\"\ndisabledRules = [\"acme-internal-token\", \"aws-access-key-id\"]\n",
+    );
+    let r = Redactor::load(&RuleSources {
+        repo_file: None,
+        configured: Some(main),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let tok = acme_token();
+    assert_eq!(r.string(&tok), tok, "disabled in the extended file");
+    assert_eq!(
+        r.string("key=AKIAYRWQG5EJLPZLBYNP"),
+        "key=REDACTED",
+        "built-in rules cannot be disabled"
+    );
+}
+
+#[test]
+fn typical_repo_file_loads_with_warnings() {
+    let text = r#"
+title = "repo config"
+[extend]
+useDefault = true
+
+[allowlist]
+description = "project allowlist"
+regexes = ['''^AKIAFAKE''']
+stopwords = ["notasecret"]
+paths = ['''(?:^|/)testdata/''']
+
+[[rules]]
+id = "some-gitleaks-default-rule"
+[[rules.allowlists]]
+regexes = ['''EXAMPLE$''']
+
+[[rules]]
+id = "aws-access-key-id"
+description = "tune the built-in rule"
+[[rules.allowlists]]
+stopwords = ["exampleexample"]
+
+[[rules]]
+id = "custom"
+regex = '''custom_[a-z]{12}'''
+keywords = ["custom_"]
+unknownKey = 1
+"#;
+    let (r, warnings) = capture::warnings(|| load_repo(text));
+    let r = r.unwrap_or_else(|e| panic!("{e}"));
+    let joined = warnings.join("\n");
+    assert!(joined.contains("some-gitleaks-default-rule"), "{joined}");
+    assert!(joined.contains("aws-access-key-id"), "{joined}");
+    assert!(joined.contains("unknownkey"), "{joined}");
+    // Global allowlist regex and stop word apply to built-in rules.
+    assert_eq!(
+        r.string("key=AKIAFAKEFAKEFAKEFAKE"),
+        "key=AKIAFAKEFAKEFAKEFAKE"
+    );
+    assert_eq!(
+        r.string("key=AKIANOTASECRETXXXXX"),
+        "key=AKIANOTASECRETXXXXX"
+    );
+    assert_eq!(r.string("key=AKIAYRWQG5EJLPZLBYNP"), "key=REDACTED");
+}
+
+#[test]
+fn stop_word_suppresses_builtin_finding() {
+    let line = "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7SAMPLEZ";
+    assert_eq!(builtin().string(line), "export AWS_ACCESS_KEY_ID=REDACTED");
+    let r = load_repo(
+        "[[allowlists]]\ntargetRules = [\"aws-access-key-id\"]\nstopwords = [\"sample\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.rule_findings(line).is_empty());
+    assert_eq!(r.string(line), line);
+}
+
+#[test]
+fn target_rules_limit_global_allowlists() {
+    let r = load_repo("[[allowlists]]\ntargetRules = [\"github-token\", \"no-such-rule\"]\nstopwords = [\"sample\"]\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The allowlist targets another rule: the AWS finding stays.
+    assert_eq!(r.string("AKIAIOSFODNN7SAMPLEZ"), "REDACTED");
+}
+
+#[test]
+fn allowlist_conditions_and_targets() {
+    let base = |al: &str| format!("{ACME}\n[[rules.allowlists]]\n{al}\n");
+    let tok = acme_token();
+    let line = format!("staging ACME={tok}");
+    let check = |al: &str, allowed: bool| {
+        let r = load_repo(&base(al)).unwrap_or_else(|e| panic!("{e}"));
+        let out = r.string(&line);
+        assert_eq!(out == line, allowed, "allowlist {al:?}: {out}");
+    };
+    check("regexes = ['''^acme_''']", true);
+    check("regexes = ['''^ACME=''']\nregexTarget = \"match\"", false);
+    check("regexes = ['''^staging''']\nregexTarget = \"line\"", true);
+    check("regexes = ['''^staging''']\nregexTarget = \"match\"", false);
+    check(
+        "regexes = ['''^acme_''']\nstopwords = [\"zzz\"]\ncondition = \"AND\"",
+        false,
+    );
+    check(
+        "regexes = ['''^acme_''']\nstopwords = [\"acme\"]\ncondition = \"&&\"",
+        true,
+    );
+    check(
+        "regexes = ['''^acme_''']\npaths = ['''x''']\ncondition = \"AND\"",
+        false,
+    );
+    check("paths = ['''.*''']", false);
+    check("commits = [\"abc\"]", false);
+}
+
+#[test]
+fn keys_are_case_insensitive_and_secret_group_defaults_to_first_nonempty_group() {
+    let r = load_repo(
+        r#"
+[[Rules]]
+ID = "case"
+Regex = '''(?:(foo)|(bar))=([a-z]{6})'''
+SecretGroup = 0
+Keywords = ["FOO", "BAR"]
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        r.rule_findings("bar=abcdef"),
+        vec![("case".to_string(), "bar".to_string())]
+    );
+}
+
+#[test]
+fn rule_entropy_gate_and_path_only_rules() {
+    let r = load_repo(
+        r#"
+[[rules]]
+id = "gated"
+regex = '''gate_([a-z]{12})'''
+entropy = 3.0
+keywords = ["gate_"]
+
+[[rules]]
+id = "path-only"
+path = '''\.env$'''
+
+[[rules]]
+id = "env-file-only"
+regex = '''envval_[a-z]{6}'''
+path = '''\.env$'''
+keywords = ["envval_"]
+
+[[rules]]
+id = "any-path"
+regex = '''anyval_[a-z]{6}'''
+path = '''.*'''
+keywords = ["anyval_"]
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.rule_findings("gate_aaaaaaaaaaaa").is_empty());
+    assert_eq!(r.rule_findings("gate_abcdefghijkl").len(), 1);
+    assert!(r.rule_findings("envval_abcdef").is_empty());
+    assert_eq!(r.rule_findings("anyval_abcdef").len(), 1);
+}
+
+#[test]
+fn repo_file_and_configured_file_are_loaded_once_when_identical() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let p = write(dir.path(), ".gitleaks.toml", ACME);
+    let (r, warnings) = capture::warnings(|| {
+        Redactor::load(&RuleSources {
+            repo_file: Some(p.clone()),
+            configured: Some(dir.path().join(".").join(".gitleaks.toml")),
+        })
+    });
+    let r = r.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !warnings.iter().any(|w| w.contains("already loaded")),
+        "{warnings:?}"
+    );
+    assert_eq!(r.string(&acme_token()), "REDACTED");
+}
+
+#[test]
+fn gitleaks_gitleaks_allow_marker_is_not_honoured() {
+    let r = builtin();
+    assert_eq!(
+        r.string("AKIAYRWQG5EJLPZLBYNP # gitleaks:allow"),
+        "REDACTED # gitleaks:allow"
+    );
+}
+
+#[test]
+fn spec_sample_expectations() {
+    let r = builtin();
+    let f = |s: &str| {
+        r.rule_findings(s)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+    };
+    assert!(f("key=AKIAYRWQG5EJLPZLBYNP").contains(&"AKIAYRWQG5EJLPZLBYNP".to_string()));
+    assert!(f("postgres://admin:s3cretP4ss@db.example.com:5432/app")
+        .contains(&"s3cretP4ss".to_string()));
+    assert!(f("export DB_PASSWORD=Summer2024!x").contains(&"Summer2024!x".to_string()));
+    for s in [
+        "use scikit-learn and sk-learn here",
+        "ghp_short",
+        "the password is long",
+        "see https://example.com/path:8080/x@y",
+    ] {
+        assert!(f(s).is_empty(), "{s}: {:?}", f(s));
+    }
+}
