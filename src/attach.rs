@@ -31,6 +31,7 @@ pub fn cli_version() -> String {
 
 /// Runs `git attach` with parsed arguments; results go to `out`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
+    check_modes(args)?;
     let repo = Repo::open_from_env()?;
     let settings = Settings::load(repo.workdir(), args)?;
     if args.show_settings {
@@ -41,14 +42,67 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
         writeln_out(out, messages::DISABLED)?;
         return Ok(());
     }
+    if args.list {
+        return list(&repo, &settings, args, out);
+    }
+    if args.backfill {
+        return backfill(&repo, &settings, args, out);
+    }
+    if args.json {
+        let mut text = Vec::new();
+        let report = attach(&repo, &settings, args, &mut text)?;
+        let line = serde_json::to_string(&report)
+            .map_err(|e| Error::git("cannot encode the result", e))?;
+        return writeln_out(out, &line);
+    }
+    attach(&repo, &settings, args, out).map(|_| ())
+}
+
+/// `--list`, `--backfill` and an attach exclude each other.
+fn check_modes(args: &Args) -> Result<()> {
+    if args.list && args.backfill {
+        return Err(Error::Usage(
+            "--list and --backfill cannot be used together".into(),
+        ));
+    }
+    if (args.list || args.backfill) && (args.session_id.is_some() || args.transcript.is_some()) {
+        return Err(Error::Usage(format!(
+            "--{} takes no session ID or transcript",
+            if args.list { "list" } else { "backfill" }
+        )));
+    }
+    Ok(())
+}
+
+/// The `--json` result of an attach.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub session_id: String,
+    pub agent: String,
+    pub checkpoint_id: String,
+    pub slot: Option<usize>,
+    /// True when this run created the checkpoint.
+    pub created: bool,
+    pub refs: Vec<String>,
+    /// The new HEAD when HEAD was amended.
+    pub amended_commit: Option<String>,
+    /// Whether HEAD carries the checkpoint's trailer after the run.
+    pub linked: bool,
+}
+
+fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<Report> {
+    let repo = repo;
     let head = repo.head()?;
 
     // Rule files are loaded and validated before any transcript is read (fail closed).
     let redactor = Redactor::load(&rule_sources(&repo, &settings))?;
 
-    let session_id = session_id(args)?;
-    validate_session_id(&session_id)?;
     let ctx = Context::from_process(repo.workdir(), settings.agent_timeout());
+    let session_id = match session_id(args) {
+        Some(id) => id,
+        None => propose_newest(&ctx, settings, args)?,
+    };
+    validate_session_id(&session_id)?;
     let offset = git::local_offset_minutes();
     let now = Timestamp::now_utc();
 
@@ -56,12 +110,19 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
         if let Some(state) = State::load(repo.common_dir(), &session_id, now.secs) {
             if let Some(cp) = state.last_checkpoint_id().and_then(CheckpointId::parse) {
                 writeln_out(out, &messages::already_linked(&session_id, cp.as_str()))?;
-                return link(&repo, &head, &cp, args, out);
+                let amended = link(repo, &head, &cp, args, out)?;
+                return Ok(Report {
+                    session_id,
+                    checkpoint_id: cp.to_string(),
+                    linked: true,
+                    amended_commit: amended.map(|o| o.to_string()),
+                    ..Report::default()
+                });
             }
         }
     }
 
-    let located = resolve(&ctx, args, &settings, &session_id)?;
+    let located = resolve(&ctx, args, settings, &session_id)?;
     if located.auto_detected {
         writeln_out(out, &messages::auto_detected(&located.agent.name))?;
     }
@@ -89,7 +150,8 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     let (checkpoint, from_head) = match last_trailer_id(&head.message) {
         Some(id) => (id, true),
         None => (
-            CheckpointId::generate().map_err(|e| Error::git("cannot generate a checkpoint ID", e))?,
+            CheckpointId::generate()
+                .map_err(|e| Error::git("cannot generate a checkpoint ID", e))?,
             false,
         ),
     };
@@ -132,30 +194,39 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     };
 
     if args.dry_run {
-        let plan = v1::plan(&repo, &session)?;
-        return report_dry_run(out, &session, &plan, &settings, &located, &info, from_head);
+        let plan = v1::plan(repo, &session)?;
+        report_dry_run(out, &session, &plan, settings, &located, &info, from_head)?;
+        return Ok(Report {
+            session_id: session_id.clone(),
+            agent: located.agent.name.clone(),
+            checkpoint_id: checkpoint.to_string(),
+            slot: Some(plan.slot),
+            created: !plan.existed,
+            ..Report::default()
+        });
     }
 
-    let written = v1::write(&repo, &session)?;
+    let written = v1::write(repo, &session)?;
+    let mut refs = vec![v1::BRANCH.to_string()];
     drop(chunks);
 
     if settings.checkpoints_v2.value {
-        v2::mirror(
-            &repo,
+        if v2::mirror(
+            repo,
             &v2::MirrorInput {
                 checkpoint: &checkpoint,
-                session_id: &session_id,
                 slot: written.plan.slot,
                 existed_before: written.plan.existed,
                 v1_commit: written.commit,
                 transcript: &redacted,
                 agent: display,
-                prompt: prompt.as_deref(),
-                metadata: &metadata,
                 cli_version: &version,
                 author: &author,
             },
-        );
+        ) {
+            refs.push(v2::MAIN.to_string());
+            refs.push(v2::FULL_CURRENT.to_string());
+        }
     }
 
     let mut state = State::load(repo.common_dir(), &session_id, now.secs)
@@ -187,12 +258,25 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     } else {
         writeln_out(out, &messages::created_checkpoint(checkpoint.as_str()))?;
     }
+    let mut report = Report {
+        session_id: session_id.clone(),
+        agent: located.agent.name.clone(),
+        checkpoint_id: checkpoint.to_string(),
+        slot: Some(written.plan.slot),
+        created: !written.plan.existed,
+        refs,
+        amended_commit: None,
+        linked: from_head,
+    };
     if from_head {
         // HEAD already names this checkpoint: nothing to link.
-        return Ok(());
+        return Ok(report);
     }
     writeln_out(out, "")?;
-    link(&repo, &head, &checkpoint, args, out)
+    let amended = link(repo, &head, &checkpoint, args, out)?;
+    report.linked = amended.is_some();
+    report.amended_commit = amended.map(|o| o.to_string());
+    Ok(report)
 }
 
 fn rule_sources(repo: &Repo, settings: &Settings) -> RuleSources {
@@ -204,16 +288,211 @@ fn rule_sources(repo: &Repo, settings: &Settings) -> RuleSources {
 }
 
 /// The session id: given, else the stem of `--transcript`.
-fn session_id(args: &Args) -> Result<String> {
+fn session_id(args: &Args) -> Option<String> {
     if let Some(id) = &args.session_id {
-        return Ok(id.clone());
+        return Some(id.clone());
     }
-    if let Some(t) = &args.transcript {
-        if let Some(stem) = t.file_stem().and_then(|s| s.to_str()) {
-            return Ok(stem.to_string());
+    args.transcript
+        .as_ref()
+        .and_then(|t| t.file_stem())
+        .and_then(|s| s.to_str())
+        .map(str::to_string)
+}
+
+/// No id given: the newest session of this repository, taken with `--force`, else proposed and
+/// confirmed on a terminal; without one it is an error that names it (`product.md` §5).
+fn propose_newest(ctx: &Context, settings: &Settings, args: &Args) -> Result<String> {
+    let filter = match &args.agent {
+        Some(name) => Some(Agent::by_name(ctx, name)?),
+        None => None,
+    };
+    let sessions = agent::list_sessions(ctx, filter.as_ref());
+    let Some(newest) = sessions.first() else {
+        return Err(Error::NoSessionChosen { newest: None });
+    };
+    let _ = settings;
+    if args.force {
+        return Ok(newest.session_id.clone());
+    }
+    if !args.json && interactive() {
+        let mut err = std::io::stderr().lock();
+        let prompt = newest.first_prompt.as_deref().unwrap_or("");
+        let _ = writeln!(
+            err,
+            "{}",
+            messages::newest_session(
+                &newest.agent.name,
+                &newest.session_id,
+                &one_line(prompt, 72)
+            )
+        );
+        let _ = write!(err, "{}", messages::ATTACH_QUESTION);
+        let _ = err.flush();
+        if read_yes() {
+            return Ok(newest.session_id.clone());
+        }
+        return Err(Error::Declined);
+    }
+    Err(Error::NoSessionChosen {
+        newest: Some((newest.agent.name.clone(), newest.session_id.clone())),
+    })
+}
+
+/// A prompt on one line, cut to `width` characters.
+fn one_line(text: &str, width: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= width {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `--list`: the sessions of this repository, newest first.
+fn list(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let ctx = Context::from_process(repo.workdir(), settings.agent_timeout());
+    let filter = match &args.agent {
+        Some(name) => Some(Agent::by_name(&ctx, name)?),
+        None => None,
+    };
+    let sessions = agent::list_sessions(&ctx, filter.as_ref());
+    let offset = git::local_offset_minutes();
+    let width = terminal_width();
+    for s in sessions {
+        let secs = s
+            .modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let time = Timestamp {
+            secs,
+            nanos: 0,
+            offset_minutes: offset,
+        };
+        let prompt = s.first_prompt.clone().unwrap_or_default();
+        if args.json {
+            let obj = serde_json::json!({
+                "time": time.rfc3339_nano(),
+                "agent": s.agent.name,
+                "session_id": s.session_id,
+                "first_prompt": prompt,
+                "path": s.path.display().to_string(),
+            });
+            writeln_out(out, &obj.to_string())?;
+        } else {
+            let stamp = time.rfc3339_nano();
+            let when = stamp.get(..16).unwrap_or(&stamp).replace('T', " ");
+            let head = format!("{when}  {:<15}  {}  ", s.agent.name, s.session_id);
+            let room = width.map_or(usize::MAX, |w| {
+                w.saturating_sub(head.chars().count()).max(10)
+            });
+            writeln_out(out, format!("{head}{}", one_line(&prompt, room)).trim_end())?;
         }
     }
-    Err(Error::NoSessionChosen { newest: None })
+    Ok(())
+}
+
+/// Columns of the terminal on stdout, from `COLUMNS`; `None` when stdout is not a terminal.
+fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    Some(
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100),
+    )
+}
+
+/// `--backfill`.
+fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let now = Timestamp::now_utc();
+    let who = Ident {
+        name: settings.identity.name.clone(),
+        email: settings.identity.email.clone(),
+        time: now.secs,
+        offset_minutes: git::local_offset_minutes(),
+    };
+    let mut progress = Progress::new("Backfilling checkpoints");
+    let report = v2::backfill(
+        repo,
+        &who,
+        &cli_version(),
+        args.dry_run,
+        &settings.remote.value,
+        &mut |done, total| progress.update(done, total),
+    )?;
+    progress.finish();
+    for (id, why) in &report.skipped {
+        log::warn!("{}", messages::v2_failed(id.as_str(), why));
+    }
+    if report.checkpoints.is_empty() {
+        return writeln_out(out, messages::NOTHING_TO_BACKFILL);
+    }
+    for (id, slots) in &report.checkpoints {
+        let slots: Vec<String> = slots.iter().map(usize::to_string).collect();
+        let verb = if args.dry_run {
+            "Would mirror"
+        } else {
+            "Mirrored"
+        };
+        writeln_out(
+            out,
+            &format!("{verb} checkpoint {id} (slots {})", slots.join(", ")),
+        )?;
+    }
+    if !args.dry_run {
+        writeln_out(out, &messages::backfilled(report.checkpoints.len()))?;
+        if report.rotated {
+            writeln_out(out, messages::ROTATED)?;
+        }
+    }
+    Ok(())
+}
+
+/// A progress line on stderr for work that takes more than a second, only on a terminal.
+struct Progress {
+    label: &'static str,
+    start: std::time::Instant,
+    last: Option<std::time::Instant>,
+    shown: bool,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(label: &'static str) -> Progress {
+        Progress {
+            label,
+            start: std::time::Instant::now(),
+            last: None,
+            shown: false,
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&mut self, done: usize, total: usize) {
+        if !self.enabled || self.start.elapsed().as_secs_f32() < 1.0 {
+            return;
+        }
+        if self.last.is_some_and(|l| l.elapsed().as_millis() < 100) && done < total {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        self.shown = true;
+        eprint!("\r{}: {done}/{total}", self.label);
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprintln!();
+        }
+    }
 }
 
 /// Rejects ids that are empty or contain a path separator, before any lookup.
@@ -294,14 +573,22 @@ fn report_dry_run(
         located.agent.name,
         located.path.display()
     );
-    text.push_str(&messages::captured(info.turns, &info.model, info.token_usage.as_ref()));
+    text.push_str(&messages::captured(
+        info.turns,
+        &info.model,
+        info.token_usage.as_ref(),
+    ));
     text.push('\n');
     text.push_str(&format!(
         "  {} checkpoint {}, slot {}{}\n",
         if plan.existed { "Existing" } else { "New" },
         s.checkpoint,
         plan.slot,
-        if plan.reused { " (replacing this session's earlier copy)" } else { "" }
+        if plan.reused {
+            " (replacing this session's earlier copy)"
+        } else {
+            ""
+        }
     ));
     text.push_str(&format!("  Would write {}:\n", v1::BRANCH));
     for name in v1::slot_file_names(s.chunks.len(), s.prompt.is_some()) {
@@ -311,7 +598,10 @@ fn report_dry_run(
     if settings.checkpoints_v2.value {
         text.push_str("  Would mirror into refs/entire/checkpoints/v2/main and refs/entire/checkpoints/v2/full/current\n");
     }
-    text.push_str(&format!("  Would write the session state {}.json\n", s.session_id));
+    text.push_str(&format!(
+        "  Would write the session state {}.json\n",
+        s.session_id
+    ));
     if !from_head {
         text.push_str(&format!(
             "  Would link HEAD with Entire-Checkpoint: {}\n",
@@ -322,28 +612,34 @@ fn report_dry_run(
 }
 
 /// Links HEAD to the checkpoint: amends after asking (or with `--force`), or prints the trailer.
+/// Returns the new HEAD when it amended.
 fn link(
     repo: &Repo,
     head: &Head,
     cp: &CheckpointId,
     args: &Args,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<Option<git::Oid>> {
     if trailer_ids(&head.message).contains(cp) {
         let short = repo.short_id(head.oid);
-        return writeln_out(out, &messages::commit_has_trailer(&short, cp.as_str()));
+        writeln_out(out, &messages::commit_has_trailer(&short, cp.as_str()))?;
+        return Ok(None);
     }
-    if args.no_amend || (!args.force && !confirm_amend(repo, head)) {
-        return writeln_out(out, &messages::copy_trailer(cp.as_str()));
+    let ask = !args.force && !args.json;
+    if args.no_amend || (!args.force && (!ask || !confirm_amend(repo, head))) {
+        writeln_out(out, &messages::copy_trailer(cp.as_str()))?;
+        return Ok(None);
     }
     match amend(repo, head, cp) {
         Ok(new_head) => {
             let short = repo.short_id(new_head);
-            writeln_out(out, &messages::amended(&short, cp.as_str()))
+            writeln_out(out, &messages::amended(&short, cp.as_str()))?;
+            Ok(Some(new_head))
         }
         Err(cause) => {
             log::warn!("{}", messages::amend_failed(&cause));
-            writeln_out(out, &messages::copy_trailer(cp.as_str()))
+            writeln_out(out, &messages::copy_trailer(cp.as_str()))?;
+            Ok(None)
         }
     }
 }
@@ -367,6 +663,11 @@ fn confirm_amend(repo: &Repo, head: &Head) -> bool {
     let _ = writeln!(err, "{}", messages::last_commit(&short, &head.subject));
     let _ = write!(err, "{}", messages::AMEND_QUESTION);
     let _ = err.flush();
+    read_yes()
+}
+
+/// Reads an answer from stdin; empty, `y` and `yes` are yes.
+fn read_yes() -> bool {
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer).is_err() {
         return false;
@@ -394,7 +695,10 @@ fn amend(repo: &Repo, head: &Head, cp: &CheckpointId) -> std::result::Result<git
         .map_err(|e| format!("cannot run git: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("git commit failed");
+        let first = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("git commit failed");
         return Err(first.trim().to_string());
     }
     repo.head().map(|h| h.oid).map_err(|e| e.to_string())

@@ -97,6 +97,30 @@ pub const FLAGS: &[Flag] = &[
         long_help: "The remote whose entire/checkpoints/v1 seeds a missing local branch (default: git config attach.remote, else origin).",
     },
     Flag {
+        long: "list",
+        short: Some('l'),
+        value: None,
+        complete: Complete::Nothing,
+        help: "list this repository's sessions, newest first",
+        long_help: "List the sessions of every agent (or of --agent) that belong to this repository, newest first: time, agent, session ID and first prompt, one line each. With --json, one JSON object per line.",
+    },
+    Flag {
+        long: "backfill",
+        short: None,
+        value: None,
+        complete: Complete::Nothing,
+        help: "mirror every v1 checkpoint that v2 lacks into the v2 refs",
+        long_help: "Mirror into the checkpoints v2 refs every v1 checkpoint whose sessions v2 lacks or holds only partly (repairs a v1/v2 divergence), in one commit per v2 ref. Idempotent: a second run writes nothing. With --dry-run, list what would be mirrored.",
+    },
+    Flag {
+        long: "json",
+        short: None,
+        value: None,
+        complete: Complete::Nothing,
+        help: "machine-readable output for attach and --list",
+        long_help: "Print machine-readable output: for an attach, one JSON object (checkpoint_id, session_id, agent, slot, created, refs, amended_commit); for --list, one JSON object per session and line.",
+    },
+    Flag {
         long: "show-settings",
         short: None,
         value: None,
@@ -151,6 +175,9 @@ pub struct Args {
     pub v2: Option<bool>,
     pub remote: Option<String>,
     pub show_settings: bool,
+    pub list: bool,
+    pub backfill: bool,
+    pub json: bool,
     /// Net verbosity: +1 per `-v`, -1 per `-q`.
     pub verbosity: i32,
 }
@@ -187,10 +214,7 @@ where
         let arg = parser.next().map_err(usage)?;
         let (flag, short) = match arg {
             None => break,
-            Some(Arg::Short(c)) => (
-                find_short(c).ok_or_else(|| unknown(format!("-{c}")))?,
-                true,
-            ),
+            Some(Arg::Short(c)) => (find_short(c).ok_or_else(|| unknown(format!("-{c}")))?, true),
             Some(Arg::Long(name)) => (
                 find_long(name).ok_or_else(|| unknown(format!("--{name}")))?,
                 false,
@@ -231,6 +255,9 @@ where
             "no-v2" => out.v2 = Some(false),
             "remote" => out.remote = Some(text(value)?),
             "show-settings" => out.show_settings = true,
+            "list" => out.list = true,
+            "backfill" => out.backfill = true,
+            "json" => out.json = true,
             "verbose" => out.verbosity += 1,
             "quiet" => out.verbosity -= 1,
             "help" => {
@@ -280,12 +307,17 @@ fn flag_spelling(f: &Flag) -> String {
     s
 }
 
-const USAGE: &str = "usage: git attach [<session-id>] [<options>]";
+const USAGE: &str = "usage: git attach [<session-id>] [<options>]\n   or: git attach --list [--agent <name>] [--json]\n   or: git attach --backfill [--dry-run]";
 
 /// `-h`: one line per flag.
 pub fn short_help() -> String {
-    let mut out = format!("{USAGE}\n\nAttach an AI agent session to HEAD as an Entire checkpoint.\n\n");
-    let width = FLAGS.iter().map(|f| flag_spelling(f).len()).max().unwrap_or(0);
+    let mut out =
+        format!("{USAGE}\n\nAttach an AI agent session to HEAD as an Entire checkpoint.\n\n");
+    let width = FLAGS
+        .iter()
+        .map(|f| flag_spelling(f).len())
+        .max()
+        .unwrap_or(0);
     for f in FLAGS {
         out.push_str(&format!("    {:width$}  {}\n", flag_spelling(f), f.help));
     }
@@ -343,7 +375,16 @@ mod tests {
 
     #[test]
     fn parses_the_attach_flags() {
-        let a = run(&["abc", "-a", "codex", "--force", "--no-amend", "-n", "-vv", "--remote=up"]);
+        let a = run(&[
+            "abc",
+            "-a",
+            "codex",
+            "--force",
+            "--no-amend",
+            "-n",
+            "-vv",
+            "--remote=up",
+        ]);
         assert_eq!(a.session_id.as_deref(), Some("abc"));
         assert_eq!(a.agent.as_deref(), Some("codex"));
         assert!(a.force && a.no_amend && a.dry_run);

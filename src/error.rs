@@ -41,7 +41,11 @@ pub enum Error {
     /// A libgit2 operation failed.
     Git { context: String, cause: String },
     /// A file-system operation failed.
-    Io { context: String, path: PathBuf, cause: String },
+    Io {
+        context: String,
+        path: PathBuf,
+        cause: String,
+    },
     /// The `git` command failed or could not be run.
     GitCommand { args: String, cause: String },
     /// No session id was given and none could be proposed.
@@ -66,7 +70,11 @@ impl Error {
         }
     }
 
-    pub fn io(context: impl Into<String>, path: impl Into<PathBuf>, cause: std::io::Error) -> Error {
+    pub fn io(
+        context: impl Into<String>,
+        path: impl Into<PathBuf>,
+        cause: std::io::Error,
+    ) -> Error {
         Error::Io {
             context: context.into(),
             path: path.into(),

@@ -295,7 +295,9 @@ impl Repo {
         for (path, entry) in files {
             match path.split_once('/') {
                 Some((dir, rest)) => {
-                    dirs.entry(dir).or_default().insert(rest.to_string(), *entry);
+                    dirs.entry(dir)
+                        .or_default()
+                        .insert(rest.to_string(), *entry);
                 }
                 None => {
                     builder
@@ -425,7 +427,10 @@ impl Repo {
                 .repo
                 .reference_matching(name, new, true, old, log_message)
                 .map(|_| ()),
-            None => self.repo.reference(name, new, false, log_message).map(|_| ()),
+            None => self
+                .repo
+                .reference(name, new, false, log_message)
+                .map(|_| ()),
         };
         match result {
             Ok(()) => Ok(Cas::Updated),

@@ -24,11 +24,9 @@ impl fmt::Display for Error {
                 "not a git repository (or any of the parent directories): {}",
                 cwd.display()
             ),
-            Error::BareRepository { path } => write!(
-                f,
-                "cannot attach in a bare repository: {}",
-                path.display()
-            ),
+            Error::BareRepository { path } => {
+                write!(f, "cannot attach in a bare repository: {}", path.display())
+            }
             Error::NoCommits => f.write_str("the repository has no commits yet"),
             Error::Agent(e) => write!(f, "{e}"),
             Error::TranscriptUnreadable { path, cause } => {
@@ -60,7 +58,9 @@ impl fmt::Display for Error {
                 cause,
             } => write!(f, "{context} {}: {cause}", path.display()),
             Error::GitCommand { args, cause } => write!(f, "git {args} failed: {cause}"),
-            Error::NoSessionChosen { newest: Some((agent, id)) } => write!(
+            Error::NoSessionChosen {
+                newest: Some((agent, id)),
+            } => write!(
                 f,
                 "no session ID given; the newest session of this repository is {id} ({agent})"
             ),
@@ -76,9 +76,10 @@ impl fmt::Display for Error {
 pub fn hint(e: &Error) -> Option<String> {
     match e {
         Error::Usage(_) => Some("see 'git attach -h' for the options".into()),
-        Error::InvalidSessionId { .. } => {
-            Some("pass the agent's session ID, e.g. git attach 3f1c2a7e-9b4d-4c1e-8f2a-6d5e4c3b2a10".into())
-        }
+        Error::InvalidSessionId { .. } => Some(
+            "pass the agent's session ID, e.g. git attach 3f1c2a7e-9b4d-4c1e-8f2a-6d5e4c3b2a10"
+                .into(),
+        ),
         Error::NotARepository { .. } => Some("run git attach inside a git work tree".into()),
         Error::BareRepository { .. } => {
             Some("run git attach in a work tree of the repository (git worktree add)".into())
@@ -101,9 +102,9 @@ pub fn hint(e: &Error) -> Option<String> {
             "git fetch {remote} entire/checkpoints/v1:entire/checkpoints/v1"
         )),
         Error::RefContention { .. } => Some("run the command again".into()),
-        Error::NoSessionChosen { newest: Some((_, id)) } => {
-            Some(format!("git attach {id} --force"))
-        }
+        Error::NoSessionChosen {
+            newest: Some((_, id)),
+        } => Some(format!("git attach {id} --force")),
         Error::NoSessionChosen { newest: None } => {
             Some("pass the session ID, or --transcript <path>".into())
         }
@@ -182,6 +183,27 @@ pub fn copy_trailer(checkpoint: &str) -> String {
 pub fn amend_failed(cause: &str) -> String {
     format!("could not amend HEAD: {cause}")
 }
+
+pub fn newest_session(agent: &str, id: &str, prompt: &str) -> String {
+    if prompt.is_empty() {
+        format!("Newest session: {id} ({agent})")
+    } else {
+        format!("Newest session: {id} ({agent}): {prompt}")
+    }
+}
+
+pub const ATTACH_QUESTION: &str = "Attach this session? [Y/n] ";
+
+pub const NOTHING_TO_BACKFILL: &str = "Nothing to backfill: checkpoints v2 holds every v1 session";
+
+pub fn backfilled(count: usize) -> String {
+    format!(
+        "Backfilled {count} checkpoint{} into checkpoints v2",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+pub const ROTATED: &str = "Archived a full generation of refs/entire/checkpoints/v2/full/current";
 
 pub const DISABLED: &str = "git-attach is disabled in this repository";
 

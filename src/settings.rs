@@ -83,7 +83,12 @@ impl Settings {
     /// Reads every source for the repository whose worktree root is `root`.
     pub fn load(root: &Path, args: &Args) -> Result<Settings> {
         let entries = read_git_config()?;
-        Ok(Settings::from_sources(root, &entries, args, &env_identity()))
+        Ok(Settings::from_sources(
+            root,
+            &entries,
+            args,
+            &env_identity(),
+        ))
     }
 
     /// The layering itself, from already read sources (testable without processes).
@@ -197,11 +202,23 @@ impl Settings {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "(unset)".to_string());
         let rows: [(&str, String, &Origin); 6] = [
-            ("checkpoints_v2", self.checkpoints_v2.value.to_string(), &self.checkpoints_v2.origin),
-            ("enabled", self.enabled.value.to_string(), &self.enabled.origin),
+            (
+                "checkpoints_v2",
+                self.checkpoints_v2.value.to_string(),
+                &self.checkpoints_v2.origin,
+            ),
+            (
+                "enabled",
+                self.enabled.value.to_string(),
+                &self.enabled.origin,
+            ),
             ("agent", self.agent.value.clone(), &self.agent.origin),
             ("remote", self.remote.value.clone(), &self.remote.origin),
-            ("agent_timeout", self.agent_timeout.value.to_string(), &self.agent_timeout.origin),
+            (
+                "agent_timeout",
+                self.agent_timeout.value.to_string(),
+                &self.agent_timeout.origin,
+            ),
             ("redaction_rules", rules, &self.redaction_rules.origin),
         ];
         let mut out = String::new();
@@ -242,7 +259,13 @@ fn env_identity() -> EnvIdentity {
 /// (so `GIT_DIR`, `git -C` and `git -c` apply as they do for the calling git).
 pub fn read_git_config() -> Result<Vec<ConfigEntry>> {
     let out = Command::new("git")
-        .args(["config", "-z", "--show-scope", "--get-regexp", r"^(attach|user)\."])
+        .args([
+            "config",
+            "-z",
+            "--show-scope",
+            "--get-regexp",
+            r"^(attach|user)\.",
+        ])
         .output()
         .map_err(|e| Error::GitCommand {
             args: "config".into(),
@@ -351,7 +374,11 @@ fn parse_strategy(bytes: &[u8]) -> std::result::Result<StrategyFile, String> {
             if let Some(v2) = opts.get("checkpoints_v2") {
                 match v2 {
                     Value::Bool(b) => out.checkpoints_v2 = Some(*b),
-                    _ => return Err("key \"strategy_options.checkpoints_v2\" is not a boolean".into()),
+                    _ => {
+                        return Err(
+                            "key \"strategy_options.checkpoints_v2\" is not a boolean".into()
+                        )
+                    }
                 }
             }
             // Later Entire versions: `checkpoints_version: 2` (number or numeric string).
@@ -366,7 +393,7 @@ fn parse_strategy(bytes: &[u8]) -> std::result::Result<StrategyFile, String> {
                     Some(_) => {}
                     None => {
                         return Err(
-                            "key \"strategy_options.checkpoints_version\" is not a number".into()
+                            "key \"strategy_options.checkpoints_version\" is not a number".into(),
                         )
                     }
                 }
@@ -401,9 +428,11 @@ mod tests {
                 enabled: None
             })
         );
-        assert!(parse_strategy(br#"{"strategy_options":{"checkpoints_v2":"true"}}"#)
-            .unwrap_err()
-            .contains("strategy_options.checkpoints_v2"));
+        assert!(
+            parse_strategy(br#"{"strategy_options":{"checkpoints_v2":"true"}}"#)
+                .unwrap_err()
+                .contains("strategy_options.checkpoints_v2")
+        );
         assert!(parse_strategy(b"{").is_err());
         assert_eq!(
             parse_strategy(br#"{"strategy_options":{"checkpoints_version":"2"}}"#)
@@ -423,7 +452,10 @@ mod tests {
         assert_eq!(s.identity.email, "unknown@local");
         let cfg = parse_config_z(b"local\0user.name\nCfg\0local\0user.email\nc@x\0");
         let s = Settings::from_sources(root, &cfg, &args, &none);
-        assert_eq!((s.identity.name.as_str(), s.identity.email.as_str()), ("Cfg", "c@x"));
+        assert_eq!(
+            (s.identity.name.as_str(), s.identity.email.as_str()),
+            ("Cfg", "c@x")
+        );
         let env = EnvIdentity {
             name: Some("Env".into()),
             ..EnvIdentity::default()
@@ -435,8 +467,17 @@ mod tests {
     #[test]
     fn redaction_rules_paths_are_resolved() {
         let home = Path::new("/home/u");
-        assert_eq!(expand_path("~/r.toml", Path::new("/repo"), Some(home)), home.join("r.toml"));
-        assert_eq!(expand_path("r.toml", Path::new("/repo"), Some(home)), PathBuf::from("/repo/r.toml"));
-        assert_eq!(expand_path("/abs.toml", Path::new("/repo"), None), PathBuf::from("/abs.toml"));
+        assert_eq!(
+            expand_path("~/r.toml", Path::new("/repo"), Some(home)),
+            home.join("r.toml")
+        );
+        assert_eq!(
+            expand_path("r.toml", Path::new("/repo"), Some(home)),
+            PathBuf::from("/repo/r.toml")
+        );
+        assert_eq!(
+            expand_path("/abs.toml", Path::new("/repo"), None),
+            PathBuf::from("/abs.toml")
+        );
     }
 }

@@ -291,8 +291,10 @@ mod tests {
     fn stale_states_are_ignored_and_fresh_ones_loaded() {
         let dir = tempfile::tempdir().unwrap();
         let mut st = State::new("s", "2026-01-01T00:00:00Z");
-        st.doc
-            .insert("last_checkpoint_id".into(), Value::String("a3b2c4d5e6f7".into()));
+        st.doc.insert(
+            "last_checkpoint_id".into(),
+            Value::String("a3b2c4d5e6f7".into()),
+        );
         st.save(dir.path(), "s").unwrap();
         let jan1 = parse_rfc3339_secs("2026-01-01T00:00:00Z").unwrap();
         let loaded = State::load(dir.path(), "s", jan1 + 3600).unwrap();
@@ -301,7 +303,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path(dir.path(), "s")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(path(dir.path(), "s"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

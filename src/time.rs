@@ -150,7 +150,10 @@ mod tests {
             offset_minutes: 0,
         };
         assert_eq!(t.rfc3339_nano(), "2026-04-15T16:20:31.123456789Z");
-        let t = Timestamp { nanos: 500_000_000, ..t };
+        let t = Timestamp {
+            nanos: 500_000_000,
+            ..t
+        };
         assert_eq!(t.rfc3339_nano(), "2026-04-15T16:20:31.5Z");
         let t = Timestamp { nanos: 0, ..t };
         assert_eq!(t.rfc3339_nano(), "2026-04-15T16:20:31Z");
@@ -164,14 +167,24 @@ mod tests {
             Timestamp::from_unix_millis(1_773_867_525_015).rfc3339_nano(),
             "2026-03-18T20:58:45.015Z"
         );
-        let t = Timestamp { secs: 0, nanos: 0, offset_minutes: 330 };
+        let t = Timestamp {
+            secs: 0,
+            nanos: 0,
+            offset_minutes: 330,
+        };
         assert_eq!(t.rfc3339_nano(), "1970-01-01T05:30:00+05:30");
     }
 
     #[test]
     fn parses_rfc3339() {
-        assert_eq!(parse_rfc3339_secs("2026-04-15T16:20:31.123Z"), Some(1_776_270_031));
-        assert_eq!(parse_rfc3339_secs("2026-04-15T09:20:31.0412345-07:00"), Some(1_776_270_031));
+        assert_eq!(
+            parse_rfc3339_secs("2026-04-15T16:20:31.123Z"),
+            Some(1_776_270_031)
+        );
+        assert_eq!(
+            parse_rfc3339_secs("2026-04-15T09:20:31.0412345-07:00"),
+            Some(1_776_270_031)
+        );
         assert_eq!(parse_rfc3339_secs("1970-01-01T05:30:00+05:30"), Some(0));
         assert_eq!(parse_rfc3339_secs("yesterday"), None);
     }

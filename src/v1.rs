@@ -106,7 +106,9 @@ pub fn checkpoint_exists(repo: &Repo, id: &CheckpointId, remote: &str) -> Result
     let (tip, _) = base(repo, remote)?;
     let Some(tip) = tip else { return Ok(false) };
     let root = repo.commit_tree(tip)?;
-    Ok(repo.entry_at(root, &id.path())?.is_some_and(|e| e.is_tree()))
+    Ok(repo
+        .entry_at(root, &id.path())?
+        .is_some_and(|e| e.is_tree()))
 }
 
 /// Computes the slot for `session_id` in `cp` (`v1-format.md` §7 step 5 with the gap rule).
@@ -186,10 +188,11 @@ pub fn reaggregate(
             None => log::warn!("checkpoint {id}: session {i} has no {path}; not counted"),
             Some(e) => {
                 let bytes = repo.read_blob(e.oid)?;
-                let meta = SlotAggregate::parse(&bytes).map_err(|err| Error::CorruptCheckpoint {
-                    id: id.to_string(),
-                    cause: format!("session {i} metadata does not parse: {err}"),
-                })?;
+                let meta =
+                    SlotAggregate::parse(&bytes).map_err(|err| Error::CorruptCheckpoint {
+                        id: id.to_string(),
+                        cause: format!("session {i} metadata does not parse: {err}"),
+                    })?;
                 slots.push(meta);
             }
         }
@@ -213,7 +216,10 @@ fn write_slot_blobs(repo: &Repo, s: &NewSession<'_>) -> Result<FlatTree> {
         Entry::blob(repo.write_blob(s.content_hash.as_bytes())?),
     );
     if let Some(p) = s.prompt {
-        files.insert("prompt.txt".into(), Entry::blob(repo.write_blob(p.as_bytes())?));
+        files.insert(
+            "prompt.txt".into(),
+            Entry::blob(repo.write_blob(p.as_bytes())?),
+        );
     }
     let meta = gojson::to_vec_indented(s.metadata)
         .map_err(|e| Error::git("cannot encode session metadata", e))?;
@@ -223,9 +229,8 @@ fn write_slot_blobs(repo: &Repo, s: &NewSession<'_>) -> Result<FlatTree> {
 
 /// The commit message of an attach (`v1-format.md` §9.1).
 pub fn commit_message(id: &CheckpointId, session_id: &str, agent: &str) -> String {
-    let mut m = format!(
-        "Checkpoint: {id}\n\nEntire-Session: {session_id}\nEntire-Strategy: {STRATEGY}\n"
-    );
+    let mut m =
+        format!("Checkpoint: {id}\n\nEntire-Session: {session_id}\nEntire-Strategy: {STRATEGY}\n");
     if !agent.is_empty() {
         m.push_str(&format!("Entire-Agent: {agent}\n"));
     }
@@ -259,7 +264,9 @@ pub fn write(repo: &Repo, s: &NewSession<'_>) -> Result<Written> {
             cli_version: s.cli_version.to_string(),
             checkpoint_id: s.checkpoint.to_string(),
             strategy: STRATEGY.to_string(),
-            combined_attribution: existing.as_ref().and_then(|e| e.combined_attribution.clone()),
+            combined_attribution: existing
+                .as_ref()
+                .and_then(|e| e.combined_attribution.clone()),
             ..CheckpointSummary::default()
         };
         let mut sessions = existing.map(|e| e.sessions).unwrap_or_default();
@@ -276,8 +283,10 @@ pub fn write(repo: &Repo, s: &NewSession<'_>) -> Result<Written> {
         reaggregate(repo, s.checkpoint, &cp, &mut summary)?;
         let root_meta = gojson::to_vec_indented(&summary)
             .map_err(|e| Error::git("cannot encode the checkpoint summary", e))?;
-        cp.files
-            .insert("metadata.json".into(), Entry::blob(repo.write_blob(&root_meta)?));
+        cp.files.insert(
+            "metadata.json".into(),
+            Entry::blob(repo.write_blob(&root_meta)?),
+        );
 
         let new_root = cp.splice_into(repo, Some(root), s.checkpoint)?;
         let commit = repo.commit(new_root, &[parent], &message, s.author)?;

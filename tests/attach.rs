@@ -56,7 +56,12 @@ fn mktree(env: &Env, entries: &[(&str, &str, &str)]) -> String {
         let kind = if *mode == "040000" { "tree" } else { "blob" };
         input.push_str(&format!("{mode} {kind} {oid}\t{name}\n"));
     }
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -70,7 +75,10 @@ fn first_attach_writes_the_worked_example_byte_for_byte() {
     assert_eq!(cp.len(), 12);
 
     // The lines of product.md §4.
-    let short = env.git(&["rev-parse", "--short", "HEAD"]).trim().to_string();
+    let short = env
+        .git(&["rev-parse", "--short", "HEAD"])
+        .trim()
+        .to_string();
     assert_eq!(
         run.stdout,
         format!(
@@ -92,10 +100,15 @@ fn first_attach_writes_the_worked_example_byte_for_byte() {
         format!("\n\nCheckpoint: {cp}\n\nEntire-Session: {WORKED_SESSION}\nEntire-Strategy: manual-commit\nEntire-Agent: Claude Code\n").as_bytes()
     ));
     let root = env.git_bytes(&["cat-file", "commit", "entire/checkpoints/v1~1"]);
-    assert!(root.ends_with(b"\n\nInitialize sessions branch"), "{}", String::from_utf8_lossy(&root));
+    assert!(
+        root.ends_with(b"\n\nInitialize sessions branch"),
+        "{}",
+        String::from_utf8_lossy(&root)
+    );
     assert!(!String::from_utf8_lossy(&root).contains("parent "));
     assert_eq!(
-        env.git(&["rev-parse", "entire/checkpoints/v1~1^{tree}"]).trim(),
+        env.git(&["rev-parse", "entire/checkpoints/v1~1^{tree}"])
+            .trim(),
         "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
     );
 
@@ -114,9 +127,15 @@ fn first_attach_writes_the_worked_example_byte_for_byte() {
         ]
     );
     let expect = [
-        ("0/content_hash.txt", "a98b5907a2e991791d71ed1978311b7f63533755"),
+        (
+            "0/content_hash.txt",
+            "a98b5907a2e991791d71ed1978311b7f63533755",
+        ),
         ("0/full.jsonl", "67cdc713f8871cbece3112d8bff23aed75b4c0ae"),
-        ("0/metadata.json", "f8ddceff6216a78194303e54e45ba83b34454c64"),
+        (
+            "0/metadata.json",
+            "f8ddceff6216a78194303e54e45ba83b34454c64",
+        ),
         ("0/prompt.txt", "8657d014d9916bd313bc6fb189a802051f2b88e1"),
         ("metadata.json", "b57c841a175c290045fa27484291ecce2fa5391c"),
     ];
@@ -138,7 +157,10 @@ fn first_attach_writes_the_worked_example_byte_for_byte() {
         ],
     );
     assert_eq!(slot, "b025075b135e4f65f67169149a64f235b94d10ae");
-    let checkpoint = mktree(&env, &[("040000", &slot, "0"), ("100644", &ids[4], "metadata.json")]);
+    let checkpoint = mktree(
+        &env,
+        &[("040000", &slot, "0"), ("100644", &ids[4], "metadata.json")],
+    );
     assert_eq!(checkpoint, "2de877567afb8821c712cae09075dbdae68b22f1");
     let shard = mktree(&env, &[("040000", &checkpoint, "b2c4d5e6f7")]);
     assert_eq!(shard, "9f3c8c1a92e74eb7c6b1e8131ab164f8c8cf8ec4");
@@ -191,7 +213,9 @@ fn runs_as_git_attach_through_path() {
             .unwrap(),
     )
     .ok();
-    assert!(run.stdout.starts_with(&format!("Attached session {WORKED_SESSION}\n")));
+    assert!(run
+        .stdout
+        .starts_with(&format!("Attached session {WORKED_SESSION}\n")));
     assert!(env.head_message().contains("Entire-Checkpoint: "));
     env.fsck();
 }
@@ -199,8 +223,14 @@ fn runs_as_git_attach_through_path() {
 #[test]
 fn a_second_session_lands_in_slot_1_without_amending() {
     let env = Env::new();
-    env.claude_session("s-one", claude_transcript("first task", "m1", 10, 20).as_bytes());
-    env.claude_session("s-two", claude_transcript("second task", "m2", 5, 7).as_bytes());
+    env.claude_session(
+        "s-one",
+        claude_transcript("first task", "m1", 10, 20).as_bytes(),
+    );
+    env.claude_session(
+        "s-two",
+        claude_transcript("second task", "m2", 5, 7).as_bytes(),
+    );
     env.attach(&["s-one", "--force"]).ok();
     let cp = env.head_checkpoint();
     let head = env.rev("HEAD").unwrap();
@@ -218,12 +248,19 @@ fn a_second_session_lands_in_slot_1_without_amending() {
     let root = String::from_utf8(env.v1_file(&format!("{dir}/metadata.json"))).unwrap();
     let v: serde_json::Value = serde_json::from_str(&root).unwrap();
     assert_eq!(v["sessions"].as_array().unwrap().len(), 2);
-    assert_eq!(v["sessions"][1]["metadata"], format!("/{dir}/1/metadata.json"));
+    assert_eq!(
+        v["sessions"][1]["metadata"],
+        format!("/{dir}/1/metadata.json")
+    );
     assert_eq!(v["token_usage"]["input_tokens"], 15);
     assert_eq!(v["token_usage"]["output_tokens"], 27);
     assert_eq!(v["token_usage"]["api_call_count"], 2);
     assert_eq!(v["files_touched"], serde_json::Value::Null);
-    assert_eq!(env.git(&["rev-list", "--count", "entire/checkpoints/v1"]).trim(), "3");
+    assert_eq!(
+        env.git(&["rev-list", "--count", "entire/checkpoints/v1"])
+            .trim(),
+        "3"
+    );
     env.fsck();
 }
 
@@ -238,18 +275,35 @@ fn the_same_session_again_is_linked_not_rewritten_until_its_state_is_gone() {
     let tip = env.rev("entire/checkpoints/v1").unwrap();
 
     let run = env.attach(&["s-one", "--force"]).ok();
-    assert!(run.stdout.starts_with(&format!("Session s-one already has checkpoint {cp}\n")));
-    assert!(run.stdout.contains(&format!("already has Entire-Checkpoint: {cp}")));
-    assert_eq!(env.rev("entire/checkpoints/v1").unwrap(), tip, "nothing new written");
+    assert!(run
+        .stdout
+        .starts_with(&format!("Session s-one already has checkpoint {cp}\n")));
+    assert!(run
+        .stdout
+        .contains(&format!("already has Entire-Checkpoint: {cp}")));
+    assert_eq!(
+        env.rev("entire/checkpoints/v1").unwrap(),
+        tip,
+        "nothing new written"
+    );
 
     std::fs::remove_file(env.repo.join(".git/entire-sessions/s-one.json")).unwrap();
-    env.claude_session("s-one", claude_transcript("first, longer now", "m1", 100, 200).as_bytes());
+    env.claude_session(
+        "s-one",
+        claude_transcript("first, longer now", "m1", 100, 200).as_bytes(),
+    );
     let run = env.attach(&["s-one", "--force"]).ok();
-    assert!(run.stdout.contains(&format!("Added to existing checkpoint {cp}")));
+    assert!(run
+        .stdout
+        .contains(&format!("Added to existing checkpoint {cp}")));
     let dir = format!("{}/{}", &cp[..2], &cp[2..]);
     let root: serde_json::Value =
         serde_json::from_slice(&env.v1_file(&format!("{dir}/metadata.json"))).unwrap();
-    assert_eq!(root["sessions"].as_array().unwrap().len(), 2, "own slot reused");
+    assert_eq!(
+        root["sessions"].as_array().unwrap().len(),
+        2,
+        "own slot reused"
+    );
     assert_eq!(
         String::from_utf8(env.v1_file(&format!("{dir}/0/prompt.txt"))).unwrap(),
         "first, longer now"
@@ -271,7 +325,11 @@ fn import_v1(env: &Env, fixture: &Path) {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
     git(&["add", "-A", "."]);
@@ -283,14 +341,31 @@ fn import_v1(env: &Env, fixture: &Path) {
 #[test]
 fn attaching_into_entires_checkpoints_keeps_every_existing_file() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-entire-feb2026");
-    for (cp, new_slot) in [("42527c9c20c8", 2), ("ac3f02a3c337", 3), ("c945f262e88d", 1)] {
+    for (cp, new_slot) in [
+        ("42527c9c20c8", 2),
+        ("ac3f02a3c337", 3),
+        ("c945f262e88d", 1),
+    ] {
         let env = Env::new();
         import_v1(&env, &fixtures);
-        env.git(&["commit", "-q", "--amend", "-m", &format!("feat: x\n\nEntire-Checkpoint: {cp}\n")]);
+        env.git(&[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            &format!("feat: x\n\nEntire-Checkpoint: {cp}\n"),
+        ]);
         let before = env.ls_tree("entire/checkpoints/v1");
-        env.claude_session("new-session", claude_transcript("extend", "mx", 1, 1).as_bytes());
+        env.claude_session(
+            "new-session",
+            claude_transcript("extend", "mx", 1, 1).as_bytes(),
+        );
         let run = env.attach(&["new-session", "--force"]).ok();
-        assert!(run.stdout.contains(&format!("Added to existing checkpoint {cp}")), "{run:?}");
+        assert!(
+            run.stdout
+                .contains(&format!("Added to existing checkpoint {cp}")),
+            "{run:?}"
+        );
 
         let after = env.ls_tree("entire/checkpoints/v1");
         let dir = format!("{}/{}", &cp[..2], &cp[2..]);
@@ -314,8 +389,7 @@ fn attaching_into_entires_checkpoints_keeps_every_existing_file() {
                 "{cp}: unexpected new file {p}"
             );
         }
-        let root: serde_json::Value =
-            serde_json::from_slice(&env.v1_file(&root_meta)).unwrap();
+        let root: serde_json::Value = serde_json::from_slice(&env.v1_file(&root_meta)).unwrap();
         let sessions = root["sessions"].as_array().unwrap();
         assert_eq!(
             sessions.last().unwrap()["metadata"],
@@ -350,7 +424,12 @@ fn attach_with_answer(env: &Env, args: &[&str], answer: &str) -> Run {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
     Run::from(child.wait_with_output().unwrap())
 }
 
@@ -361,15 +440,23 @@ fn the_amend_prompt_respects_the_answer() {
     let head = env.rev("HEAD").unwrap();
     let run = attach_with_answer(&env, &["s-no"], "n\n").ok();
     assert!(run.stderr.contains("Last commit: "), "{run:?}");
-    assert!(run.stderr.contains("Amend the last commit in this branch? [Y/n]"));
-    assert!(run.stdout.contains("Copy to your commit message to attach:"));
+    assert!(run
+        .stderr
+        .contains("Amend the last commit in this branch? [Y/n]"));
+    assert!(run
+        .stdout
+        .contains("Copy to your commit message to attach:"));
     assert_eq!(env.rev("HEAD").unwrap(), head);
 
     let env = Env::new();
     env.claude_session("s-yes", claude_transcript("yes", "m1", 1, 1).as_bytes());
     let run = attach_with_answer(&env, &["s-yes"], "\n").ok();
     let cp = env.head_checkpoint();
-    assert!(run.stdout.contains(&format!("with Entire-Checkpoint: {cp}")), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("with Entire-Checkpoint: {cp}")),
+        "{run:?}"
+    );
     env.fsck();
 }
 
@@ -380,7 +467,10 @@ fn eight_concurrent_sessions_all_land_in_one_checkpoint() {
     env.attach(&["first", "--force"]).ok();
     let cp = env.head_checkpoint();
     for i in 0..8 {
-        env.claude_session(&format!("c{i}"), claude_transcript("parallel", &format!("m{i}"), 1, 1).as_bytes());
+        env.claude_session(
+            &format!("c{i}"),
+            claude_transcript("parallel", &format!("m{i}"), 1, 1).as_bytes(),
+        );
     }
     let children: Vec<_> = (0..8)
         .map(|i| {
@@ -402,12 +492,19 @@ fn eight_concurrent_sessions_all_land_in_one_checkpoint() {
     assert_eq!(sessions.len(), 9);
     let mut ids = Vec::new();
     for s in sessions {
-        let path = s["metadata"].as_str().unwrap().trim_start_matches('/').to_string();
+        let path = s["metadata"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('/')
+            .to_string();
         let meta: serde_json::Value = serde_json::from_slice(&env.v1_file(&path)).unwrap();
         ids.push(meta["session_id"].as_str().unwrap().to_string());
     }
     ids.sort();
-    assert_eq!(ids, ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "first"]);
+    assert_eq!(
+        ids,
+        ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "first"]
+    );
     assert_eq!(root["token_usage"]["api_call_count"], 9);
     env.fsck();
 }
@@ -437,7 +534,13 @@ fn a_60_mib_transcript_is_stored_in_two_chunks_with_the_whole_hash() {
     let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
         names,
-        ["content_hash.txt", "full.jsonl", "full.jsonl.001", "metadata.json", "prompt.txt"]
+        [
+            "content_hash.txt",
+            "full.jsonl",
+            "full.jsonl.001",
+            "metadata.json",
+            "prompt.txt"
+        ]
     );
     let c0 = env.v1_file(&format!("{dir}/full.jsonl"));
     let c1 = env.v1_file(&format!("{dir}/full.jsonl.001"));
@@ -466,9 +569,19 @@ fn assert_fails(env: &Env, args: &[&str], code: i32, error: &str) -> Run {
         "expected 'error: {error}', got {:?}",
         run.stderr
     );
-    assert_eq!(run.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1);
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count(),
+        1
+    );
     assert_eq!(run.stdout, "");
-    assert_eq!(env.snapshot(), before, "a failed run changed the repository");
+    assert_eq!(
+        env.snapshot(),
+        before,
+        "a failed run changed the repository"
+    );
     run
 }
 
@@ -496,10 +609,30 @@ fn a_bare_repository_is_an_error() {
 #[test]
 fn empty_and_path_like_session_ids_are_usage_errors() {
     let env = Env::new();
-    assert_fails(&env, &[""], 2, "invalid session ID: session ID cannot be empty");
-    assert_fails(&env, &["  "], 2, "invalid session ID: session ID cannot be empty");
-    assert_fails(&env, &["../etc/passwd"], 2, "invalid session ID \"../etc/passwd\": contains path separators");
-    assert_fails(&env, &["a\\b"], 2, "invalid session ID \"a\\b\": contains path separators");
+    assert_fails(
+        &env,
+        &[""],
+        2,
+        "invalid session ID: session ID cannot be empty",
+    );
+    assert_fails(
+        &env,
+        &["  "],
+        2,
+        "invalid session ID: session ID cannot be empty",
+    );
+    assert_fails(
+        &env,
+        &["../etc/passwd"],
+        2,
+        "invalid session ID \"../etc/passwd\": contains path separators",
+    );
+    assert_fails(
+        &env,
+        &["a\\b"],
+        2,
+        "invalid session ID \"a\\b\": contains path separators",
+    );
 }
 
 #[test]
@@ -511,7 +644,10 @@ fn a_missing_session_says_where_it_looked() {
         1,
         "transcript not found for agent \"claude-code\" with session no-such-session",
     );
-    let expected_dir = env.home.join(".claude/projects").join(claude_dir_name(&env.repo));
+    let expected_dir = env
+        .home
+        .join(".claude/projects")
+        .join(claude_dir_name(&env.repo));
     assert!(
         run.stderr.contains(&expected_dir.display().to_string()),
         "{}",
@@ -525,7 +661,12 @@ fn unreadable_and_empty_transcripts_are_errors() {
     let missing = env.root.join("nope.jsonl");
     assert_fails(
         &env,
-        &["--transcript", missing.to_str().unwrap(), "--agent", "claude-code"],
+        &[
+            "--transcript",
+            missing.to_str().unwrap(),
+            "--agent",
+            "claude-code",
+        ],
         1,
         &format!("cannot read transcript {}", missing.display()),
     );
@@ -552,7 +693,12 @@ fn a_line_longer_than_a_chunk_is_an_error() {
     t.push_str(&line);
     env.claude_session("huge-line", t.as_bytes());
     let run = assert_fails(&env, &["huge-line"], 1, "cannot store transcript");
-    assert!(run.stderr.contains("JSONL line 2 exceeds maximum chunk size"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("JSONL line 2 exceeds maximum chunk size"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -563,10 +709,15 @@ fn transcript_flag_attaches_any_file_with_its_stem_as_session_id() {
     let run = env
         .attach(&["--transcript", file.to_str().unwrap(), "--no-amend"])
         .ok();
-    assert!(run.stdout.starts_with("Attached session my-session\n"), "{run:?}");
+    assert!(
+        run.stdout.starts_with("Attached session my-session\n"),
+        "{run:?}"
+    );
     let tip = env.rev("entire/checkpoints/v1").unwrap();
     let msg = env.git(&["log", "-1", "--format=%B", &tip]);
-    assert!(msg.contains("Entire-Session: my-session\nEntire-Strategy: manual-commit\nEntire-Agent: Claude Code\n"));
+    assert!(msg.contains(
+        "Entire-Session: my-session\nEntire-Strategy: manual-commit\nEntire-Agent: Claude Code\n"
+    ));
     env.fsck();
 }
 
@@ -577,7 +728,11 @@ fn dry_run_reports_and_writes_nothing() {
     let before = env.snapshot();
     let objects_before = env.git(&["count-objects"]);
     let run = env.attach(&[WORKED_SESSION, "--dry-run", "--force"]).ok();
-    assert!(run.stdout.starts_with(&format!("Would attach session {WORKED_SESSION}")), "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with(&format!("Would attach session {WORKED_SESSION}")),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("New checkpoint "));
     assert!(run.stdout.contains("/0/full.jsonl\n"));
     assert_eq!(env.snapshot(), before);
@@ -587,10 +742,26 @@ fn dry_run_reports_and_writes_nothing() {
 #[test]
 fn a_checkpoint_named_by_head_but_missing_is_not_recreated() {
     let env = Env::new();
-    env.git(&["commit", "-q", "--amend", "-m", "feat\n\nEntire-Checkpoint: 0123456789ab\n"]);
+    env.git(&[
+        "commit",
+        "-q",
+        "--amend",
+        "-m",
+        "feat\n\nEntire-Checkpoint: 0123456789ab\n",
+    ]);
     env.claude_session("s", claude_transcript("p", "m", 1, 1).as_bytes());
-    let run = assert_fails(&env, &["s", "--force"], 1, "HEAD names checkpoint 0123456789ab");
-    assert!(run.stderr.contains("hint: git fetch origin entire/checkpoints/v1"), "{}", run.stderr);
+    let run = assert_fails(
+        &env,
+        &["s", "--force"],
+        1,
+        "HEAD names checkpoint 0123456789ab",
+    );
+    assert!(
+        run.stderr
+            .contains("hint: git fetch origin entire/checkpoints/v1"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -599,7 +770,11 @@ fn a_missing_local_branch_starts_from_the_remote_tracking_branch() {
     env.claude_session("s1", claude_transcript("one", "m1", 1, 1).as_bytes());
     env.attach(&["s1", "--no-amend"]).ok();
     let tip = env.rev("entire/checkpoints/v1").unwrap();
-    env.git(&["update-ref", "refs/remotes/origin/entire/checkpoints/v1", &tip]);
+    env.git(&[
+        "update-ref",
+        "refs/remotes/origin/entire/checkpoints/v1",
+        &tip,
+    ]);
     env.git(&["update-ref", "-d", "refs/heads/entire/checkpoints/v1"]);
     env.claude_session("s2", claude_transcript("two", "m2", 1, 1).as_bytes());
     env.attach(&["s2", "--no-amend"]).ok();

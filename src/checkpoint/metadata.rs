@@ -193,7 +193,9 @@ impl SlotAggregate {
             }
             Ok(agg)
         } else {
-            Err(serde::de::Error::custom("session metadata is not a JSON object"))
+            Err(serde::de::Error::custom(
+                "session metadata is not a JSON object",
+            ))
         }
     }
 }

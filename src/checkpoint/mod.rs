@@ -25,7 +25,9 @@ impl CheckpointId {
     pub fn generate() -> Result<CheckpointId, getrandom::Error> {
         let mut bytes = [0u8; 6];
         getrandom::fill(&mut bytes)?;
-        Ok(CheckpointId(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+        Ok(CheckpointId(
+            bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -146,11 +148,20 @@ mod tests {
     #[test]
     fn ids_are_validated_and_sharded() {
         assert!(CheckpointId::parse("a3b2c4d5e6f7").is_some());
-        for bad in ["A3B2C4D5E6F7", "a3b2c4d5e6f", "a3b2c4d5e6f7a", "g3b2c4d5e6f7", ""] {
+        for bad in [
+            "A3B2C4D5E6F7",
+            "a3b2c4d5e6f",
+            "a3b2c4d5e6f7a",
+            "g3b2c4d5e6f7",
+            "",
+        ] {
             assert!(CheckpointId::parse(bad).is_none(), "{bad}");
         }
         let c = id("a3b2c4d5e6f7");
-        assert_eq!((c.shard(), c.rest(), c.path().as_str()), ("a3", "b2c4d5e6f7", "a3/b2c4d5e6f7"));
+        assert_eq!(
+            (c.shard(), c.rest(), c.path().as_str()),
+            ("a3", "b2c4d5e6f7", "a3/b2c4d5e6f7")
+        );
         let g = CheckpointId::generate().unwrap();
         assert!(CheckpointId::parse(g.as_str()).is_some());
     }
@@ -158,10 +169,16 @@ mod tests {
     #[test]
     fn trailer_parsing_takes_all_matches_in_order() {
         let msg = "feat\n\nEntire-Checkpoint: aaaaaaaaaaaa\nEntire-Checkpoint: bbbbbbbbbbbb\nEntire-Checkpoint: aaaaaaaaaaaa\n";
-        assert_eq!(trailer_ids(msg), vec![id("aaaaaaaaaaaa"), id("bbbbbbbbbbbb")]);
+        assert_eq!(
+            trailer_ids(msg),
+            vec![id("aaaaaaaaaaaa"), id("bbbbbbbbbbbb")]
+        );
         assert_eq!(last_trailer_id(msg), Some(id("bbbbbbbbbbbb")));
         // Not anchored to line starts; end of message counts as a terminator.
-        assert_eq!(last_trailer_id("x Entire-Checkpoint:abcdefabcdef"), Some(id("abcdefabcdef")));
+        assert_eq!(
+            last_trailer_id("x Entire-Checkpoint:abcdefabcdef"),
+            Some(id("abcdefabcdef"))
+        );
         // Too long, uppercase, or followed by a non-space character: no match.
         assert_eq!(last_trailer_id("Entire-Checkpoint: abcdefabcdef0"), None);
         assert_eq!(last_trailer_id("Entire-Checkpoint: ABCDEFABCDEF"), None);
@@ -173,12 +190,18 @@ mod tests {
     #[test]
     fn trailer_appending_follows_entire() {
         let c = id("abc123def456");
-        assert_eq!(append_trailer("feat: x\n", &c), "feat: x\n\nEntire-Checkpoint: abc123def456\n");
+        assert_eq!(
+            append_trailer("feat: x\n", &c),
+            "feat: x\n\nEntire-Checkpoint: abc123def456\n"
+        );
         assert_eq!(
             append_trailer("feat: x\n\nSigned-off-by: A <a@b>\n", &c),
             "feat: x\n\nSigned-off-by: A <a@b>\nEntire-Checkpoint: abc123def456\n"
         );
-        assert_eq!(append_trailer("Fix: y", &c), "Fix: y\n\nEntire-Checkpoint: abc123def456\n");
+        assert_eq!(
+            append_trailer("Fix: y", &c),
+            "Fix: y\n\nEntire-Checkpoint: abc123def456\n"
+        );
         assert_eq!(
             append_trailer("feat\n\nbody text\nCo-authored-by: B <b@c>\n", &c),
             "feat\n\nbody text\nCo-authored-by: B <b@c>\n\nEntire-Checkpoint: abc123def456\n"

@@ -143,7 +143,11 @@ impl Env {
         if let Ok(rd) = std::fs::read_dir(self.repo.join(".git/entire-sessions")) {
             for e in rd.flatten() {
                 let content = std::fs::read(e.path()).unwrap_or_default();
-                state.push(format!("{} {}", e.file_name().to_string_lossy(), content.len()));
+                state.push(format!(
+                    "{} {}",
+                    e.file_name().to_string_lossy(),
+                    content.len()
+                ));
             }
         }
         state.sort();
@@ -176,7 +180,10 @@ impl Env {
             .lines()
             .map(|l| {
                 let (meta, path) = l.split_once('\t').unwrap();
-                (path.to_string(), meta.split(' ').nth(2).unwrap().to_string())
+                (
+                    path.to_string(),
+                    meta.split(' ').nth(2).unwrap().to_string(),
+                )
             })
             .collect()
     }
