@@ -3,6 +3,8 @@
 //! `~/.cursor/projects`, and the generic extractor (Cursor records no model and no usage).
 
 use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::fsutil::{
     cursor_project_name, existing_file, push_unique, scan, scan_place, sorted_entries,
@@ -39,11 +41,23 @@ pub(crate) fn find(ctx: &Context, id: &str, searched: &mut Vec<PathBuf>) -> Opti
     push_unique(searched, dir.join(id).join(format!("{id}.jsonl")));
     push_unique(searched, dir.join(format!("{id}.jsonl")));
     if let Some(hit) = existing_file(file_for(&dir, id)) {
+        wait_until_written(&hit);
         return Some(hit);
     }
     let base = base(ctx);
     push_unique(searched, scan_place(&base, &format!("{id}.jsonl")));
-    scan(&base, &|d: &Path| existing_file(file_for(d, id)))
+    let hit = scan(&base, &|d: &Path| existing_file(file_for(d, id)))?;
+    wait_until_written(&hit);
+    Some(hit)
+}
+
+/// Entire's prepare step: Cursor creates the transcript before it writes it, so an empty file
+/// is polled every 50 ms for up to 5 s.
+fn wait_until_written(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::metadata(path).map_or(0, |m| m.len()) == 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 pub(crate) fn info(raw: &[u8]) -> SessionInfo {

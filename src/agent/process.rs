@@ -105,7 +105,7 @@ pub(crate) fn run(
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| RunError::Spawn(e.to_string()))?;
+    let mut child = spawn(&mut cmd)?;
     if let (Some(payload), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // A writer thread: a child that never reads must not block us (its deadline still runs).
         thread::spawn(move || {
@@ -148,6 +148,25 @@ pub(crate) fn run(
             })
         }
         None => Err(RunError::Timeout(timeout)),
+    }
+}
+
+/// `ETXTBSY`: the executable is still open for writing somewhere — typically a just-written
+/// script whose descriptor a concurrently forked child inherited for the instant before its own
+/// `exec`. The condition clears by itself, so it is retried briefly.
+const TEXT_FILE_BUSY: i32 = 26;
+
+fn spawn(cmd: &mut Command) -> Result<Child, RunError> {
+    let mut attempt = 0;
+    loop {
+        match cmd.spawn() {
+            Ok(child) => return Ok(child),
+            Err(e) if e.raw_os_error() == Some(TEXT_FILE_BUSY) && attempt < 10 => {
+                attempt += 1;
+                thread::sleep(Duration::from_millis(20 * attempt));
+            }
+            Err(e) => return Err(RunError::Spawn(e.to_string())),
+        }
     }
 }
 
