@@ -1203,3 +1203,37 @@ fn spec_sample_expectations() {
         assert!(f(s).is_empty(), "{s}: {:?}", f(s));
     }
 }
+
+#[test]
+fn gitleaks_default_config_excerpt_loads_as_user_rules() {
+    let path = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/redaction/gitleaks-default-excerpt.toml"
+    ));
+    let r = Redactor::load(&RuleSources {
+        repo_file: None,
+        configured: Some(path),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.rule_count(), builtin().rule_count() + 13);
+    // A gitleaks rule fires alongside the built-in one.
+    let found = r.rule_findings("key=AKIAYRWQG5EJLPZLBYNP");
+    assert!(
+        found.iter().any(|(id, _)| id == "aws-access-token"),
+        "{found:?}"
+    );
+    // Its own allowlist, and the global allowlist (brace-translated patterns), apply.
+    assert!(!r
+        .rule_findings("AKIAIOSFODNN7EXAMPLE")
+        .iter()
+        .any(|(id, _)| id == "aws-access-token"));
+    let meraki = format!("MERAKI_API_KEY = \"{}\"", g(HEX, 40, 901));
+    assert!(r
+        .rule_findings(&meraki)
+        .iter()
+        .any(|(id, _)| id == "cisco-meraki-api-key"));
+    // The global allowlist reaches built-in rules: `$VAR` placeholders are not secrets.
+    let placeholder = "password = $DB_PASSWORD_VALUE";
+    assert!(!builtin().rule_findings(placeholder).is_empty());
+    assert!(r.rule_findings(placeholder).is_empty());
+}
