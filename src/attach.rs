@@ -22,7 +22,7 @@ use crate::settings::Settings;
 use crate::state::{self, AttachRecord, State};
 use crate::time::Timestamp;
 use crate::transcript::{self, chunk};
-use crate::{v1, v2};
+use crate::{remote, v1, v2};
 
 /// `cli_version` of every document git-attach writes.
 pub fn cli_version() -> String {
@@ -48,6 +48,9 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     if args.backfill {
         return backfill(&repo, &settings, args, out);
     }
+    if let Some(remote) = &args.push {
+        return push(&repo, &settings, remote.as_deref(), out);
+    }
     if args.json {
         let mut text = Vec::new();
         let report = attach(&repo, &settings, args, &mut text)?;
@@ -65,11 +68,28 @@ fn check_modes(args: &Args) -> Result<()> {
             "--list and --backfill cannot be used together".into(),
         ));
     }
-    if (args.list || args.backfill) && (args.session_id.is_some() || args.transcript.is_some()) {
+    let modes = [
+        ("list", args.list),
+        ("backfill", args.backfill),
+        ("push", args.push.is_some()),
+    ];
+    let chosen: Vec<&str> = modes
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect();
+    if chosen.len() > 1 {
         return Err(Error::Usage(format!(
-            "--{} takes no session ID or transcript",
-            if args.list { "list" } else { "backfill" }
+            "--{} and --{} cannot be used together",
+            chosen[0], chosen[1]
         )));
+    }
+    if let Some(mode) = chosen.first() {
+        if args.session_id.is_some() || args.transcript.is_some() {
+            return Err(Error::Usage(format!(
+                "--{mode} takes no session ID or transcript"
+            )));
+        }
     }
     Ok(())
 }
@@ -91,16 +111,18 @@ pub struct Report {
 }
 
 fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<Report> {
-    let repo = repo;
     let head = repo.head()?;
 
     // Rule files are loaded and validated before any transcript is read (fail closed).
-    let redactor = Redactor::load(&rule_sources(&repo, &settings))?;
+    let redactor = Redactor::load(&rule_sources(repo, settings))?;
 
     let ctx = Context::from_process(repo.workdir(), settings.agent_timeout());
-    let session_id = match session_id(args) {
-        Some(id) => id,
-        None => propose_newest(&ctx, settings, args)?,
+    let (session_id, proposed_agent) = match session_id(args) {
+        Some(id) => (id, None),
+        None => {
+            let (id, agent) = propose_newest(&ctx, args)?;
+            (id, Some(agent))
+        }
     };
     validate_session_id(&session_id)?;
     let offset = git::local_offset_minutes();
@@ -122,7 +144,11 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         }
     }
 
-    let located = resolve(&ctx, args, settings, &session_id)?;
+    let located = match proposed_agent {
+        // The listing already knows whose session it is.
+        Some(agent) => agent::locate(&ctx, &agent, &session_id)?,
+        None => resolve(&ctx, args, settings, &session_id)?,
+    };
     if located.auto_detected {
         writeln_out(out, &messages::auto_detected(&located.agent.name))?;
     }
@@ -155,11 +181,8 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
             false,
         ),
     };
-    if from_head && !v1::checkpoint_exists(&repo, &checkpoint, &settings.remote.value)? {
-        return Err(Error::CheckpointMissing {
-            id: checkpoint.to_string(),
-            remote: settings.remote.value.clone(),
-        });
+    if from_head && !v1::checkpoint_exists(repo, &checkpoint, &settings.remote.value)? {
+        fetch_missing(repo, settings, &checkpoint, args.dry_run, out)?;
     }
 
     let version = cli_version();
@@ -210,8 +233,8 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     let mut refs = vec![v1::BRANCH.to_string()];
     drop(chunks);
 
-    if settings.checkpoints_v2.value {
-        if v2::mirror(
+    if settings.checkpoints_v2.value
+        && v2::mirror(
             repo,
             &v2::MirrorInput {
                 checkpoint: &checkpoint,
@@ -223,10 +246,10 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
                 cli_version: &version,
                 author: &author,
             },
-        ) {
-            refs.push(v2::MAIN.to_string());
-            refs.push(v2::FULL_CURRENT.to_string());
-        }
+        )
+    {
+        refs.push(v2::MAIN.to_string());
+        refs.push(v2::FULL_CURRENT.to_string());
     }
 
     let mut state = State::load(repo.common_dir(), &session_id, now.secs)
@@ -301,7 +324,7 @@ fn session_id(args: &Args) -> Option<String> {
 
 /// No id given: the newest session of this repository, taken with `--force`, else proposed and
 /// confirmed on a terminal; without one it is an error that names it (`product.md` §5).
-fn propose_newest(ctx: &Context, settings: &Settings, args: &Args) -> Result<String> {
+fn propose_newest(ctx: &Context, args: &Args) -> Result<(String, Agent)> {
     let filter = match &args.agent {
         Some(name) => Some(Agent::by_name(ctx, name)?),
         None => None,
@@ -310,9 +333,9 @@ fn propose_newest(ctx: &Context, settings: &Settings, args: &Args) -> Result<Str
     let Some(newest) = sessions.first() else {
         return Err(Error::NoSessionChosen { newest: None });
     };
-    let _ = settings;
+    let chosen = (newest.session_id.clone(), newest.agent.clone());
     if args.force {
-        return Ok(newest.session_id.clone());
+        return Ok(chosen);
     }
     if !args.json && interactive() {
         let mut err = std::io::stderr().lock();
@@ -329,7 +352,7 @@ fn propose_newest(ctx: &Context, settings: &Settings, args: &Args) -> Result<Str
         let _ = write!(err, "{}", messages::ATTACH_QUESTION);
         let _ = err.flush();
         if read_yes() {
-            return Ok(newest.session_id.clone());
+            return Ok(chosen);
         }
         return Err(Error::Declined);
     }
@@ -410,15 +433,74 @@ fn terminal_width() -> Option<usize> {
     )
 }
 
-/// `--backfill`.
-fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<()> {
-    let now = Timestamp::now_utc();
-    let who = Ident {
+/// The repository identity, now.
+fn identity(settings: &Settings) -> Ident {
+    Ident {
         name: settings.identity.name.clone(),
         email: settings.identity.email.clone(),
-        time: now.secs,
+        time: Timestamp::now_utc().secs,
         offset_minutes: git::local_offset_minutes(),
+    }
+}
+
+/// HEAD names a checkpoint the local branch lacks: fetch the branch from the remote and
+/// fast-forward or union-merge it; never create a fresh slot 0 there (`product.md` §6).
+fn fetch_missing(
+    repo: &Repo,
+    settings: &Settings,
+    cp: &CheckpointId,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let remote = &settings.remote.value;
+    let missing = || Error::CheckpointMissing {
+        id: cp.to_string(),
+        remote: remote.clone(),
     };
+    if dry_run {
+        return Err(missing());
+    }
+    match remote::sync_v1(repo, remote, &identity(settings)) {
+        Ok(Some(how)) => {
+            let how = match how {
+                remote::Integrated::UpToDate => "already up to date",
+                remote::Integrated::FastForward => "fast-forward",
+                remote::Integrated::Merged => "merged",
+            };
+            writeln_out(out, &messages::fetched(remote, how))?;
+        }
+        Ok(None) => log::debug!("{remote} has no entire/checkpoints/v1"),
+        Err(e @ Error::Conflict { .. }) => return Err(e),
+        Err(e) => log::warn!("could not fetch entire/checkpoints/v1 from {remote}: {e}"),
+    }
+    if v1::checkpoint_exists(repo, cp, remote)? {
+        Ok(())
+    } else {
+        Err(missing())
+    }
+}
+
+/// `--push [<remote>]`.
+fn push(repo: &Repo, settings: &Settings, remote: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    let remote = remote.unwrap_or(&settings.remote.value);
+    let results = remote::push(
+        repo,
+        remote,
+        settings.checkpoints_v2.value,
+        &identity(settings),
+    )?;
+    if results.is_empty() {
+        return writeln_out(out, &messages::nothing_to_push(remote));
+    }
+    for p in results {
+        writeln_out(out, &messages::pushed(remote, &p.refname, &p.status))?;
+    }
+    Ok(())
+}
+
+/// `--backfill`.
+fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let who = identity(settings);
     let mut progress = Progress::new("Backfilling checkpoints");
     let report = v2::backfill(
         repo,

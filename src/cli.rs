@@ -23,6 +23,8 @@ pub struct Flag {
     pub short: Option<char>,
     /// The value's name (`<name>`), for flags that take one.
     pub value: Option<&'static str>,
+    /// The value may be left out (`--push [<remote>]`); it is then the next positional word.
+    pub optional: bool,
     pub complete: Complete,
     /// One line for `-h`.
     pub help: &'static str,
@@ -36,6 +38,7 @@ pub const FLAGS: &[Flag] = &[
         long: "agent",
         short: Some('a'),
         value: Some("name"),
+        optional: false,
         complete: Complete::Agent,
         help: "the agent that made the session (default: claude-code)",
         long_help: "The agent that made the session: claude-code (the default, or git config attach.agent), gemini, codex, cursor, copilot-cli, opencode, factoryai-droid, pi, or an external agent <name> served by an entire-agent-<name> executable on PATH. When the transcript is not found for that agent, every other agent is tried in name order and \"Auto-detected agent: <name>\" is printed.",
@@ -44,6 +47,7 @@ pub const FLAGS: &[Flag] = &[
         long: "transcript",
         short: Some('t'),
         value: Some("path"),
+        optional: false,
         complete: Complete::File,
         help: "attach this transcript file instead of looking the session up",
         long_help: "Attach this transcript file instead of looking the session up. The session ID is the file's stem unless given; the agent is detected from the content unless --agent is given.",
@@ -52,6 +56,7 @@ pub const FLAGS: &[Flag] = &[
         long: "force",
         short: Some('f'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "amend HEAD without asking",
         long_help: "Amend HEAD with the Entire-Checkpoint trailer without asking.",
@@ -60,6 +65,7 @@ pub const FLAGS: &[Flag] = &[
         long: "no-amend",
         short: None,
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "never amend; print the trailer line to paste",
         long_help: "Never amend HEAD; print the Entire-Checkpoint trailer line to paste into a commit message instead.",
@@ -68,6 +74,7 @@ pub const FLAGS: &[Flag] = &[
         long: "dry-run",
         short: Some('n'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "report what would be written, write nothing",
         long_help: "Do everything but write: report the checkpoint ID, slot, files and refs that would be written. No object, ref, state file or commit is changed.",
@@ -76,6 +83,7 @@ pub const FLAGS: &[Flag] = &[
         long: "v2",
         short: None,
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "mirror into the checkpoints v2 refs for this run",
         long_help: "Run the checkpoints v2 mirror stage for this run, over every setting.",
@@ -84,6 +92,7 @@ pub const FLAGS: &[Flag] = &[
         long: "no-v2",
         short: None,
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "do not mirror into the checkpoints v2 refs for this run",
         long_help: "Do not run the checkpoints v2 mirror stage for this run, over every setting.",
@@ -92,6 +101,7 @@ pub const FLAGS: &[Flag] = &[
         long: "remote",
         short: None,
         value: Some("name"),
+        optional: false,
         complete: Complete::Remote,
         help: "remote for missing checkpoints (default: attach.remote, else origin)",
         long_help: "The remote whose entire/checkpoints/v1 seeds a missing local branch (default: git config attach.remote, else origin).",
@@ -100,6 +110,7 @@ pub const FLAGS: &[Flag] = &[
         long: "list",
         short: Some('l'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "list this repository's sessions, newest first",
         long_help: "List the sessions of every agent (or of --agent) that belong to this repository, newest first: time, agent, session ID and first prompt, one line each. With --json, one JSON object per line.",
@@ -108,14 +119,25 @@ pub const FLAGS: &[Flag] = &[
         long: "backfill",
         short: None,
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "mirror every v1 checkpoint that v2 lacks into the v2 refs",
         long_help: "Mirror into the checkpoints v2 refs every v1 checkpoint whose sessions v2 lacks or holds only partly (repairs a v1/v2 divergence), in one commit per v2 ref. Idempotent: a second run writes nothing. With --dry-run, list what would be mirrored.",
     },
     Flag {
+        long: "push",
+        short: None,
+        value: Some("remote"),
+        optional: true,
+        complete: Complete::Remote,
+        help: "push the checkpoint refs to a remote (default: attach.remote, else origin)",
+        long_help: "Push entire/checkpoints/v1 and, when checkpoints v2 is enabled, the v2 refs to the remote named by the following argument (default: git config attach.remote, else origin). A rejected push is answered by a fetch, a union merge and one more push.",
+    },
+    Flag {
         long: "json",
         short: None,
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "machine-readable output for attach and --list",
         long_help: "Print machine-readable output: for an attach, one JSON object (checkpoint_id, session_id, agent, slot, created, refs, amended_commit); for --list, one JSON object per session and line.",
@@ -124,6 +146,7 @@ pub const FLAGS: &[Flag] = &[
         long: "show-settings",
         short: None,
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "print the effective settings and where each came from",
         long_help: "Print the effective settings, each with the file or git-config scope it came from, and exit.",
@@ -132,6 +155,7 @@ pub const FLAGS: &[Flag] = &[
         long: "verbose",
         short: Some('v'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "log more (repeat for more)",
         long_help: "Log more on standard error: -v for info, -vv for debug, -vvv for trace. GIT_ATTACH_LOG overrides.",
@@ -140,6 +164,7 @@ pub const FLAGS: &[Flag] = &[
         long: "quiet",
         short: Some('q'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "log only errors",
         long_help: "Log only errors; warnings are not printed.",
@@ -148,6 +173,7 @@ pub const FLAGS: &[Flag] = &[
         long: "help",
         short: Some('h'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "print help (--help for more)",
         long_help: "Print a short help with -h, this longer help with --help.",
@@ -156,6 +182,7 @@ pub const FLAGS: &[Flag] = &[
         long: "version",
         short: Some('V'),
         value: None,
+        optional: false,
         complete: Complete::Nothing,
         help: "print the version",
         long_help: "Print the version and exit.",
@@ -177,6 +204,8 @@ pub struct Args {
     pub show_settings: bool,
     pub list: bool,
     pub backfill: bool,
+    /// `--push`: the remote, if one followed it.
+    pub push: Option<Option<String>>,
     pub json: bool,
     /// Net verbosity: +1 per `-v`, -1 per `-q`.
     pub verbosity: i32,
@@ -223,6 +252,11 @@ where
                 let v = v
                     .into_string()
                     .map_err(|v| Error::Usage(format!("session ID is not valid UTF-8: {v:?}")))?;
+                // `--push [<remote>]`: a positional after --push names the remote.
+                if let Some(None) = out.push {
+                    out.push = Some(Some(v));
+                    continue;
+                }
                 if out.session_id.is_some() {
                     return Err(Error::Usage(format!("unexpected argument '{v}'")));
                 }
@@ -231,6 +265,7 @@ where
             }
         };
         let value = match flag.value {
+            Some(_) if flag.optional => None,
             Some(_) => Some(parser.value().map_err(|_| {
                 Error::Usage(format!(
                     "--{} needs a value <{}>",
@@ -257,6 +292,7 @@ where
             "show-settings" => out.show_settings = true,
             "list" => out.list = true,
             "backfill" => out.backfill = true,
+            "push" => out.push = Some(None),
             "json" => out.json = true,
             "verbose" => out.verbosity += 1,
             "quiet" => out.verbosity -= 1,
@@ -301,13 +337,15 @@ fn flag_spelling(f: &Flag) -> String {
         Some(c) => format!("-{c}, --{}", f.long),
         None => format!("    --{}", f.long),
     };
-    if let Some(v) = f.value {
-        s.push_str(&format!(" <{v}>"));
+    match (f.value, f.optional) {
+        (Some(v), true) => s.push_str(&format!(" [<{v}>]")),
+        (Some(v), false) => s.push_str(&format!(" <{v}>")),
+        (None, _) => {}
     }
     s
 }
 
-const USAGE: &str = "usage: git attach [<session-id>] [<options>]\n   or: git attach --list [--agent <name>] [--json]\n   or: git attach --backfill [--dry-run]";
+const USAGE: &str = "usage: git attach [<session-id>] [<options>]\n   or: git attach --list [--agent <name>] [--json]\n   or: git attach --backfill [--dry-run]\n   or: git attach --push [<remote>]";
 
 /// `-h`: one line per flag.
 pub fn short_help() -> String {
@@ -390,6 +428,11 @@ mod tests {
         assert!(a.force && a.no_amend && a.dry_run);
         assert_eq!(a.verbosity, 2);
         assert_eq!(a.remote.as_deref(), Some("up"));
+        let a = run(&["--push", "upstream"]);
+        assert_eq!(a.push, Some(Some("upstream".to_string())));
+        assert_eq!(a.session_id, None);
+        let a = run(&["--push"]);
+        assert_eq!(a.push, Some(None));
         let a = run(&["-t", "x.jsonl", "--v2", "--no-v2", "-q"]);
         assert_eq!(a.transcript, Some(PathBuf::from("x.jsonl")));
         assert_eq!(a.v2, Some(false));

@@ -36,6 +36,8 @@ pub enum Error {
     CheckpointMissing { id: String, remote: String },
     /// An existing checkpoint cannot be extended without losing data.
     CorruptCheckpoint { id: String, cause: String },
+    /// A union merge found a checkpoint changed differently on both sides.
+    Conflict { refname: String, what: String },
     /// Another writer kept winning the race for the ref.
     RefContention { refname: String },
     /// A libgit2 operation failed.

@@ -370,6 +370,39 @@ impl Repo {
         builder.write().map_err(git_err("cannot write a tree"))
     }
 
+    /// Writes a tree from its direct entries.
+    pub fn write_tree(&self, entries: &[(String, Entry)]) -> Result<Oid> {
+        let mut builder = self
+            .repo
+            .treebuilder(None)
+            .map_err(git_err("cannot build a tree"))?;
+        for (name, e) in entries {
+            builder
+                .insert(name, e.oid, e.mode)
+                .map_err(git_err(&format!("cannot add {name} to a tree")))?;
+        }
+        builder.write().map_err(git_err("cannot write a tree"))
+    }
+
+    /// The best common ancestor of two commits, if any.
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>> {
+        match self.repo.merge_base(a, b) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(Error::git("cannot compute a merge base", e.message())),
+        }
+    }
+
+    /// Whether `ancestor` is reachable from `descendant` (or equal to it).
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        self.repo
+            .graph_descendant_of(descendant, ancestor)
+            .map_err(git_err("cannot walk history"))
+    }
+
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
         self.repo
             .blob(bytes)

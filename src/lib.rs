@@ -14,6 +14,7 @@ pub mod git;
 pub mod gojson;
 pub mod messages;
 pub mod redact;
+pub mod remote;
 pub mod settings;
 pub mod state;
 pub mod time;

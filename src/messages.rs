@@ -47,6 +47,10 @@ impl fmt::Display for Error {
             Error::CorruptCheckpoint { id, cause } => {
                 write!(f, "cannot extend checkpoint {id}: {cause}")
             }
+            Error::Conflict { refname, what } => write!(
+                f,
+                "cannot merge the remote's {refname}: checkpoint {what} differs on both sides; nothing was changed"
+            ),
             Error::RefContention { refname } => write!(
                 f,
                 "gave up updating {refname}: other writers kept changing it"
@@ -102,6 +106,10 @@ pub fn hint(e: &Error) -> Option<String> {
             "git fetch {remote} entire/checkpoints/v1:entire/checkpoints/v1"
         )),
         Error::RefContention { .. } => Some("run the command again".into()),
+        Error::Conflict { .. } => Some(
+            "compare the two versions with git diff <local> <remote> -- <checkpoint path>; git-attach never overwrites either side"
+                .into(),
+        ),
         Error::NoSessionChosen {
             newest: Some((_, id)),
         } => Some(format!("git attach {id} --force")),
@@ -204,6 +212,18 @@ pub fn backfilled(count: usize) -> String {
 }
 
 pub const ROTATED: &str = "Archived a full generation of refs/entire/checkpoints/v2/full/current";
+
+pub fn fetched(remote: &str, how: &str) -> String {
+    format!("Fetched entire/checkpoints/v1 from {remote} ({how})")
+}
+
+pub fn pushed(remote: &str, refname: &str, status: &str) -> String {
+    format!("Pushed {refname} to {remote} ({status})")
+}
+
+pub fn nothing_to_push(remote: &str) -> String {
+    format!("Nothing to push to {remote}: there is no entire/checkpoints/v1 branch yet")
+}
 
 pub const DISABLED: &str = "git-attach is disabled in this repository";
 
