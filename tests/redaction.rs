@@ -666,10 +666,8 @@ fn every_builtin_rule_has_two_positive_cases_and_a_negative() {
         assert!(ids.contains(&p.rule.to_string()), "unknown rule {}", p.rule);
         let found = r.rule_findings(&p.text);
         assert!(
-            found.iter().any(
-                |(rule, secret)| rule == p.rule && p.secret.contains(secret.as_str())
-                    || rule == p.rule && secret.contains(&p.secret)
-            ),
+            found.iter().any(|(rule, secret)| rule == p.rule
+                && (p.secret.contains(secret.as_str()) || secret.contains(&p.secret))),
             "rule {} did not find {:?} in {:?}; findings: {found:?}",
             p.rule,
             p.secret,

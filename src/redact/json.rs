@@ -17,8 +17,8 @@ use crate::gojson;
 /// the recursive parser and walk far from the stack limit. Transcripts nest a few levels.
 const MAX_DEPTH: usize = 400;
 
-/// Strings shorter than this are looked up in the memo table only if they are this long: hashing
-/// a short string costs about as much as scanning it.
+/// Only literals at least this long go through the memo table: hashing a short string costs
+/// about as much as scanning it, while long ones (tool outputs, file contents) often repeat.
 const MEMO_MIN: usize = 48;
 
 /// Plain-text redaction: `Some(redacted)` when anything changed.

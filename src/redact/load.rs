@@ -101,7 +101,6 @@ impl Loader {
             self.extend(ext, name, dir, depth)?;
         }
 
-        let first_own_rule = self.rules.len();
         if let Some(rules) = t.get("rules") {
             let rules = rules
                 .as_array()
@@ -113,7 +112,6 @@ impl Loader {
                 self.rule(r, n, name)?;
             }
         }
-        let _ = first_own_rule;
 
         let legacy = t.get("allowlist");
         let list = t.get("allowlists");
