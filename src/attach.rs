@@ -17,6 +17,7 @@ use crate::cli::Args;
 use crate::error::{Error, Result};
 use crate::git::{self, Head, Ident, Repo};
 use crate::messages;
+use crate::progress::Progress;
 use crate::redact::{Redactor, RuleSources};
 use crate::settings::Settings;
 use crate::state::{self, AttachRecord, State};
@@ -152,7 +153,9 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     if located.auto_detected {
         writeln_out(out, &messages::auto_detected(&located.agent.name))?;
     }
+    let mut progress = Progress::start(format!("Reading session {session_id}"));
     let raw = read(&ctx, &located, args.transcript.is_some())?;
+    progress.set(format!("Redacting session {session_id}"));
     let display = located.agent.display_type.as_str();
     let info = agent::session_info(&ctx, &located.agent, &raw, &located.path);
 
@@ -229,10 +232,22 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         });
     }
 
+    progress.set(format!("Writing {}", v1::BRANCH));
     let written = v1::write(repo, &session)?;
     let mut refs = vec![v1::BRANCH.to_string()];
     drop(chunks);
 
+    if settings.checkpoints_v2.value {
+        progress.set("Mirroring into checkpoints v2");
+    }
+    let external_compactor = |transcript: &[u8]| -> Option<Vec<u8>> {
+        external_compact(&ctx, &located.agent, &redactor, transcript)
+    };
+    let compactor: Option<&dyn Fn(&[u8]) -> Option<Vec<u8>>> = if located.agent.is_external() {
+        Some(&external_compactor)
+    } else {
+        None
+    };
     if settings.checkpoints_v2.value
         && v2::mirror(
             repo,
@@ -245,6 +260,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
                 agent: display,
                 cli_version: &version,
                 author: &author,
+                compactor,
             },
         )
     {
@@ -252,6 +268,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         refs.push(v2::FULL_CURRENT.to_string());
     }
 
+    progress.finish();
     let mut state = State::load(repo.common_dir(), &session_id, now.secs)
         .unwrap_or_else(|| State::new(&session_id, &state::now_local(offset)));
     state.record_attach(
@@ -501,14 +518,14 @@ fn push(repo: &Repo, settings: &Settings, remote: Option<&str>, out: &mut dyn Wr
 /// `--backfill`.
 fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<()> {
     let who = identity(settings);
-    let mut progress = Progress::new("Backfilling checkpoints");
+    let mut progress = Progress::start("Backfilling checkpoints");
     let report = v2::backfill(
         repo,
         &who,
         &cli_version(),
         args.dry_run,
         &settings.remote.value,
-        &mut |done, total| progress.update(done, total),
+        &mut |done, total| progress.set(format!("Backfilling checkpoints: {done}/{total}")),
     )?;
     progress.finish();
     for (id, why) in &report.skipped {
@@ -538,41 +555,48 @@ fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) 
     Ok(())
 }
 
-/// A progress line on stderr for work that takes more than a second, only on a terminal.
-struct Progress {
-    label: &'static str,
-    start: std::time::Instant,
-    last: Option<std::time::Instant>,
-    shown: bool,
-    enabled: bool,
-}
-
-impl Progress {
-    fn new(label: &'static str) -> Progress {
-        Progress {
-            label,
-            start: std::time::Instant::now(),
-            last: None,
-            shown: false,
-            enabled: std::io::stderr().is_terminal(),
+/// The compact transcript of an external agent (its `compact-transcript`), redacted like any
+/// transcript since the plugin's output is not trusted to be. `None` (with a warning) when the
+/// plugin does not declare the capability or fails.
+fn external_compact(
+    ctx: &Context,
+    agent: &Agent,
+    redactor: &Redactor,
+    transcript: &[u8],
+) -> Option<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!(
+        "git-attach-{}-{}",
+        std::process::id(),
+        CheckpointId::generate()
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    ));
+    let result = (|| -> std::result::Result<Option<Vec<u8>>, String> {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join("transcript.jsonl");
+        std::fs::write(&path, transcript).map_err(|e| e.to_string())?;
+        let compact = agent::external_compact(ctx, agent, &path).map_err(|e| e.to_string())?;
+        match compact {
+            Some(bytes) => redactor
+                .transcript(&bytes)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            None => Ok(None),
         }
-    }
-
-    fn update(&mut self, done: usize, total: usize) {
-        if !self.enabled || self.start.elapsed().as_secs_f32() < 1.0 {
-            return;
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Ok(Some(bytes)) => Some(bytes),
+        Ok(None) => {
+            log::warn!(
+                "agent {} does not produce compact transcripts; no transcript.jsonl in v2",
+                agent.name
+            );
+            None
         }
-        if self.last.is_some_and(|l| l.elapsed().as_millis() < 100) && done < total {
-            return;
-        }
-        self.last = Some(std::time::Instant::now());
-        self.shown = true;
-        eprint!("\r{}: {done}/{total}", self.label);
-    }
-
-    fn finish(&mut self) {
-        if self.shown {
-            eprintln!();
+        Err(e) => {
+            log::warn!("compact transcript from agent {} failed: {e}", agent.name);
+            None
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod git;
 pub mod gojson;
 pub mod messages;
+pub mod progress;
 pub mod redact;
 pub mod remote;
 pub mod settings;

@@ -48,6 +48,9 @@ pub struct MirrorInput<'a> {
     pub cli_version: &'a str,
     /// Author of the checkpoint commits (the attach author).
     pub author: &'a Ident,
+    /// Produces the compact transcript instead of the built-in converters (external agents,
+    /// whose plugin compacts its own format); `None` from it means no `transcript.jsonl`.
+    pub compactor: Option<&'a dyn Fn(&[u8]) -> Option<Vec<u8>>>,
 }
 
 /// Runs the stage; never fails, never panics out. Returns whether both v2 refs were written.
@@ -161,6 +164,7 @@ fn stage(repo: &Repo, input: &MirrorInput<'_>) -> Result<bool> {
         slot: input.slot,
         transcript: input.transcript,
         agent: input.agent,
+        compactor: input.compactor,
     };
     let message = format!("Checkpoint: {id}\n");
     for attempt in 0..MAX_ATTEMPTS {
@@ -212,6 +216,7 @@ struct NewSlot<'a> {
     /// Redacted transcript (Codex unsanitized).
     transcript: &'a [u8],
     agent: &'a str,
+    compactor: Option<&'a dyn Fn(&[u8]) -> Option<Vec<u8>>>,
 }
 
 enum Applied {
@@ -520,7 +525,10 @@ impl Mirror<'_> {
                 main_files.insert(name.into(), e);
             }
         }
-        let compact_bytes = self.compact(n.transcript, n.agent, 0);
+        let compact_bytes = match n.compactor {
+            Some(external) => external(n.transcript).filter(|b| !b.is_empty()),
+            None => self.compact(n.transcript, n.agent, 0),
+        };
         let has_compact = compact_bytes.is_some();
         if let Some(c) = compact_bytes {
             put_compact(self.repo, &mut main_files, &c)?;

@@ -526,3 +526,52 @@ fn a_v2_tree_missing_an_object_only_warns() {
 fn a_panic_in_the_v2_stage_only_warns() {
     assert_isolated(|_| {}, &[("GIT_ATTACH_TEST_V2_PANIC", "1")], true);
 }
+
+#[test]
+fn an_external_agents_compact_transcript_comes_from_its_plugin_redacted() {
+    let env = Env::new();
+    let bin = env.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let secret = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A");
+    let line = format!(
+        r#"{{"v":1,"agent":"Acme Agent","cli_version":"acme/1","type":"user","content":[{{"text":"key {secret}"}}]}}"#
+    );
+    let plugin = format!(
+        r#"#!/bin/sh
+case "$1" in
+info) echo '{{"protocol_version":1,"name":"acme","type":"Acme Agent","capabilities":{{"compact_transcript":true}}}}' ;;
+get-session-dir) printf '{{"session_dir":"%s/.acme"}}\n' "$ENTIRE_REPO_ROOT" ;;
+resolve-session-file) printf '{{"session_file":"%s/%s.txt"}}\n' "$3" "$5" ;;
+read-transcript) cat "$3" ;;
+compact-transcript) test -s "$3" || exit 3; printf '{{"transcript":"%s"}}\n' "$(printf '%s\n' '{line}' | base64 | tr -d '\n')" ;;
+*) echo "unsupported $1" >&2; exit 2 ;;
+esac
+"#
+    );
+    let path = bin.join("entire-agent-acme");
+    std::fs::write(&path, plugin).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(env.repo.join(".acme")).unwrap();
+    std::fs::write(env.repo.join(".acme/acme-1.txt"), "{\"line\":1}\n").unwrap();
+
+    let run = env
+        .attach_cmd(&["acme-1", "--agent", "acme", "--force", "--v2"])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    let run = Run::from(run).ok();
+    assert_eq!(run.stderr, "");
+    let cp = env.head_checkpoint();
+    let d = dir_of(&cp);
+    let compact = String::from_utf8(show(&env, &format!("{MAIN}:{d}/0/transcript.jsonl"))).unwrap();
+    assert!(compact.contains(r#""text":"key REDACTED""#), "{compact}");
+    assert!(!compact.contains(&secret));
+}
