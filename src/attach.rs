@@ -243,7 +243,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     let external_compactor = |transcript: &[u8]| -> Option<Vec<u8>> {
         external_compact(&ctx, &located.agent, &redactor, transcript)
     };
-    let compactor: Option<&dyn Fn(&[u8]) -> Option<Vec<u8>>> = if located.agent.is_external() {
+    let compactor: Option<v2::Compactor<'_>> = if located.agent.is_external() {
         Some(&external_compactor)
     } else {
         None

@@ -33,6 +33,9 @@ pub const INIT_MESSAGE: &str = "Initialize v2 ref";
 pub const GENERATION_SIZE: usize = 100;
 const MAX_ATTEMPTS: u32 = 20;
 
+/// A compactor supplied by the caller: compact bytes of a redacted transcript, or `None`.
+pub type Compactor<'a> = &'a dyn Fn(&[u8]) -> Option<Vec<u8>>;
+
 /// What the v1 writer produced, handed to the mirror.
 pub struct MirrorInput<'a> {
     pub checkpoint: &'a CheckpointId,
@@ -50,7 +53,7 @@ pub struct MirrorInput<'a> {
     pub author: &'a Ident,
     /// Produces the compact transcript instead of the built-in converters (external agents,
     /// whose plugin compacts its own format); `None` from it means no `transcript.jsonl`.
-    pub compactor: Option<&'a dyn Fn(&[u8]) -> Option<Vec<u8>>>,
+    pub compactor: Option<Compactor<'a>>,
 }
 
 /// Runs the stage; never fails, never panics out. Returns whether both v2 refs were written.
@@ -216,7 +219,7 @@ struct NewSlot<'a> {
     /// Redacted transcript (Codex unsanitized).
     transcript: &'a [u8],
     agent: &'a str,
-    compactor: Option<&'a dyn Fn(&[u8]) -> Option<Vec<u8>>>,
+    compactor: Option<Compactor<'a>>,
 }
 
 enum Applied {
