@@ -477,6 +477,10 @@ fn fetch_missing(
     if dry_run {
         return Err(missing());
     }
+    if !settings.remotes.iter().any(|r| r == remote) {
+        log::debug!("no remote {remote} to fetch entire/checkpoints/v1 from");
+        return Err(missing());
+    }
     match remote::sync_v1(repo, remote, &identity(settings)) {
         Ok(Some(how)) => {
             let how = match how {

@@ -77,6 +77,8 @@ pub struct Settings {
     pub agent_timeout: Setting<u64>,
     pub redaction_rules: Setting<Option<PathBuf>>,
     pub identity: Identity,
+    /// Names of the configured remotes (those with a `remote.<name>.url`).
+    pub remotes: Vec<String>,
 }
 
 impl Settings {
@@ -109,6 +111,7 @@ impl Settings {
                 name: String::new(),
                 email: String::new(),
             },
+            remotes: Vec::new(),
         };
         for name in ["settings.json", "settings.local.json"] {
             let path = root.join(".entire").join(name);
@@ -157,6 +160,12 @@ impl Settings {
                         .filter(|v| !v.is_empty())
                         .map(|v| expand_path(v, root, env.home.as_deref()));
                     s.redaction_rules.set(path, origin);
+                }
+                key if key.starts_with("remote.") && key.ends_with(".url") => {
+                    let remote = &e.key["remote.".len()..e.key.len() - ".url".len()];
+                    if !s.remotes.iter().any(|r| r == remote) {
+                        s.remotes.push(remote.to_string());
+                    }
                 }
                 "user.name" => name = value.map(str::to_string),
                 "user.email" => email = value.map(str::to_string),
@@ -255,7 +264,8 @@ fn env_identity() -> EnvIdentity {
     }
 }
 
-/// Runs `git config -z --show-scope --get-regexp '^(attach|user)\.'` in the current directory
+/// Runs `git config -z --show-scope --get-regexp` for `attach.*`, `user.*` and remote URLs in
+/// the current directory
 /// (so `GIT_DIR`, `git -C` and `git -c` apply as they do for the calling git).
 pub fn read_git_config() -> Result<Vec<ConfigEntry>> {
     let out = Command::new("git")
