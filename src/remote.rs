@@ -16,9 +16,9 @@ use crate::{v1, v2};
 /// Private namespace for fetched v2 refs while they are merged (deleted afterwards).
 const FETCH_NS: &str = "refs/git-attach/fetch/";
 
-/// A `git` invocation that never prompts; returns stdout, or the first stderr line as the error.
-fn git(args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
+/// Runs `git` without a terminal prompt and with no standard input.
+fn run_git(args: &[String]) -> Result<std::process::Output> {
+    Command::new("git")
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(std::process::Stdio::null())
@@ -26,11 +26,12 @@ fn git(args: &[&str]) -> Result<String> {
         .map_err(|e| Error::GitCommand {
             args: args.join(" "),
             cause: e.to_string(),
-        })?;
-    if out.status.success() {
-        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        })
+}
+
+/// The failure of a `git` run: its first stderr line, without git's `fatal:`/`error:` prefix.
+fn failure(args: &[String], stderr: &[u8]) -> Error {
+    let stderr = String::from_utf8_lossy(stderr);
     let cause = stderr
         .lines()
         .map(str::trim)
@@ -39,12 +40,21 @@ fn git(args: &[&str]) -> Result<String> {
         .trim_start_matches("fatal: ")
         .trim_start_matches("error: ")
         .to_string();
-    Err(Error::GitCommand {
-        args: args.first().copied().unwrap_or("git").to_string()
-            + " "
-            + args.get(1).copied().unwrap_or(""),
+    Error::GitCommand {
+        args: args.iter().take(2).cloned().collect::<Vec<_>>().join(" "),
         cause,
-    })
+    }
+}
+
+/// A `git` invocation; returns stdout, or the first stderr line as the error.
+fn git(args: &[&str]) -> Result<String> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = run_git(&args)?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(failure(&args, &out.stderr))
+    }
 }
 
 /// `git fetch <remote> entire/checkpoints/v1` into `refs/remotes/<remote>/entire/checkpoints/v1`.
@@ -300,15 +310,7 @@ pub struct Pushed {
 fn push_once(remote: &str, refs: &[String]) -> Result<Vec<Pushed>> {
     let mut args: Vec<String> = vec!["push".into(), "--porcelain".into(), remote.into()];
     args.extend(refs.iter().map(|r| format!("{r}:{r}")));
-    let out = Command::new("git")
-        .args(&args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| Error::GitCommand {
-            args: "push".into(),
-            cause: e.to_string(),
-        })?;
+    let out = run_git(&args)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut pushed = Vec::new();
     for line in stdout.lines() {
@@ -331,18 +333,7 @@ fn push_once(remote: &str, refs: &[String]) -> Result<Vec<Pushed>> {
         });
     }
     if !out.status.success() && pushed.iter().all(|p| !p.rejected) {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let cause = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("push failed")
-            .trim_start_matches("fatal: ")
-            .to_string();
-        return Err(Error::GitCommand {
-            args: format!("push {remote}"),
-            cause,
-        });
+        return Err(failure(&args, &out.stderr));
     }
     Ok(pushed)
 }

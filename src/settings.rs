@@ -274,7 +274,7 @@ pub fn read_git_config() -> Result<Vec<ConfigEntry>> {
             "-z",
             "--show-scope",
             "--get-regexp",
-            r"^(attach|user)\.",
+            r"^(attach\.|user\.|remote\..*\.url$)",
         ])
         .output()
         .map_err(|e| Error::GitCommand {
