@@ -16,15 +16,9 @@ use super::generic::{clean, json_lines, n, push_file, s, str_field};
 use super::{Context, SessionInfo};
 use crate::checkpoint::metadata::TokenUsage;
 
-/// Injected context Codex sends as user input; not something the user typed.
-const INJECTED: [&str; 6] = [
-    "<permissions",
-    "<collaboration_mode>",
-    "<skills_instructions>",
-    "<environment_context>",
-    "<turn_aborted>",
-    "# AGENTS.md",
-];
+/// Injected context Codex sends as user input; not something the user typed (the compact
+/// converter's list, so prompts and compact transcripts agree).
+use crate::transcript::compact::codex::CONTEXT_PREFIXES as INJECTED;
 
 fn home(ctx: &Context) -> PathBuf {
     ctx.var_path("CODEX_HOME")

@@ -1,42 +1,16 @@
 //! Entire's generic metadata extractor (`agents.md` §4) and the Anthropic-message helpers that
 //! Claude Code and Factory AI Droid share: the user-text rule, the streaming-aware token
-//! calculator (§3.1) and the "files touched" scan of `tool_use` blocks. The IDE-tag stripping
-//! `clean` (`compact-format.md` §3) lives here because every prompt goes through it.
+//! calculator (§3.1) and the "files touched" scan of `tool_use` blocks. Prompts go through the
+//! compact converters' IDE-tag stripping `clean` (`compact-format.md` §3).
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-use regex::Regex;
 use serde_json::Value;
+use std::collections::HashMap;
 
 use crate::checkpoint::metadata::TokenUsage;
 
-/// Entire's `StripIDEContextTags` followed by a trim (`compact-format.md` §3).
-pub(crate) fn clean(s: &str) -> String {
-    static RES: OnceLock<Vec<Regex>> = OnceLock::new();
-    let res = RES.get_or_init(|| {
-        [
-            r"(?s)<ide_[^>]*>.*?</ide_[^>]*>",
-            r"(?s)<local-command-caveat[^>]*>.*?</local-command-caveat>",
-            r"(?s)<system-reminder[^>]*>.*?</system-reminder>",
-            r"(?s)<command-name[^>]*>.*?</command-name>",
-            r"(?s)<command-message[^>]*>.*?</command-message>",
-            r"(?s)<command-args[^>]*>.*?</command-args>",
-            r"(?s)<local-command-stdout[^>]*>.*?</local-command-stdout>",
-            r"</?user_query>",
-        ]
-        .iter()
-        .filter_map(|p| Regex::new(p).ok())
-        .collect()
-    });
-    let mut out = s.to_string();
-    for re in res {
-        if re.is_match(&out) {
-            out = re.replace_all(&out, "").into_owned();
-        }
-    }
-    out.trim().to_string()
-}
+/// Entire's `StripIDEContextTags` followed by a trim (`compact-format.md` §3); one
+/// implementation, shared with the compact converters.
+pub(crate) use crate::transcript::compact::clean;
 
 /// The non-empty lines of a JSONL transcript decoded as JSON; lines that do not parse are
 /// skipped, as every Entire reader does. No length limit.

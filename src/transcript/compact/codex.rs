@@ -12,7 +12,7 @@ use super::{clean, lines, user_text_block, Line, ToolResult, Writer};
 use crate::transcript::rawjson::{self, Obj, TypeMismatch};
 
 /// User texts starting with these are harness context, not prompts.
-const CONTEXT_PREFIXES: [&str; 6] = [
+pub(crate) const CONTEXT_PREFIXES: [&str; 6] = [
     "<permissions",
     "<collaboration_mode>",
     "<skills_instructions>",

@@ -13,7 +13,7 @@ use regex::Regex;
 
 use super::rawjson;
 
-mod codex;
+pub(crate) mod codex;
 mod copilot;
 mod droid;
 mod gemini;
