@@ -24,6 +24,9 @@ bin=$(cargo test --test fuzz --no-run 2>&1 | sed -n 's/.*Executable tests\/fuzz.
 [ -x "$bin" ] || { echo "error: cannot build or find the fuzz test binary" >&2; exit 1; }
 out=target/fuzz-long
 mkdir -p "$out"
+# A private copy: other builds may relink the original while the loop runs.
+cp "$bin" "$out/fuzz-bin"
+bin=$out/fuzz-bin
 
 run_target() {
   local t=$1 seed=$SEED0 runs=0 calls=0 start end now
