@@ -794,6 +794,85 @@ fn zsh_completion_parses_and_registers_for_git_attach() {
     );
 }
 
+/// Drives an interactive zsh in a pseudo-terminal (`zsh/zpty`): waits until its line editor is
+/// ready (typeahead sent earlier may be flushed), types `$3`, presses TAB, and prints every
+/// candidate that the completion system passed to `compadd`. `$1` is the completions folder,
+/// `$2` a scratch folder.
+const ZSH_CAPTURE: &str = r#"
+zmodload zsh/zpty || exit 3
+cat > $2/.zshenv <<'EOF'
+unsetopt global_rcs
+EOF
+cat > $2/.zshrc <<EOF
+fpath=($1 \$fpath)
+autoload -Uz compinit && compinit -u -D
+compadd () { local -a __h; builtin compadd -O __h "\$@"; print -rl -- \$__h >> $2/hits; builtin compadd "\$@" }
+__done () { print -r -- done >> $2/done }
+zle -N __done && bindkey '^Y' __done
+zle-line-init () { print -r -- ready >> $2/ready }
+zle -N zle-line-init
+EOF
+zpty z "ZDOTDIR=$2 zsh -i"
+for i in {1..400}; do [[ -e $2/ready ]] && break; sleep 0.05; done
+[[ -e $2/ready ]] || exit 4
+zpty -w z "$3"$'\t\x19'
+for i in {1..400}; do [[ -e $2/done ]] && break; sleep 0.05; done
+zpty -d z
+[[ -e $2/done ]] || exit 5
+[[ -e $2/hits ]] && sort -u $2/hits
+"#;
+
+#[test]
+fn zsh_completes_git_attach_and_git_dash_attach() {
+    if !have("zsh", &["--version"]) {
+        return;
+    }
+    let env = Env::new();
+    env.git(&["remote", "add", "upstream", "https://example.invalid/r.git"]);
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let complete = |n: usize, line: &str| -> BTreeSet<String> {
+        let scratch = env.root.join(format!("zsh-{n}"));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let out = env
+            .command("zsh")
+            .args(["-f", "-c", ZSH_CAPTURE, "zsh"])
+            .arg(root().join("completions"))
+            .arg(&scratch)
+            .arg(line)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "zsh completion of {line:?} did not finish (exit {:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let set =
+        |words: &[&str]| -> BTreeSet<String> { words.iter().map(|w| w.to_string()).collect() };
+    assert_eq!(complete(1, "git-attach --ag"), set(&["--agent"]));
+    assert_eq!(complete(2, "git attach --ag"), set(&["--agent"]));
+    assert_eq!(complete(3, "git attach --agent "), set(&AGENTS));
+    assert_eq!(complete(4, "git-attach --remote "), set(&["upstream"]));
+    assert!(complete(5, "git-attach --transcript hel").contains("hello.txt"));
+    let offered: BTreeSet<String> = complete(6, "git attach --")
+        .into_iter()
+        .filter_map(|w| w.strip_prefix("--").map(str::to_string))
+        .collect();
+    assert_same_flags("zsh completion of `git attach --`", &offered);
+}
+
 #[test]
 fn fish_completion_parses_and_completes_git_attach() {
     if !have("fish", &["--version"]) {
