@@ -104,7 +104,7 @@ pub const FLAGS: &[Flag] = &[
         optional: false,
         complete: Complete::Remote,
         help: "remote for missing checkpoints (default: attach.remote, else origin)",
-        long_help: "The remote whose entire/checkpoints/v1 seeds a missing local branch (default: git config attach.remote, else origin).",
+        long_help: "The remote whose entire/checkpoints/v1 seeds a missing local branch, and is fetched (then fast-forwarded or union-merged) when HEAD names a checkpoint that the local branch lacks (default: git config attach.remote, else origin).",
     },
     Flag {
         long: "list",

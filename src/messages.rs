@@ -99,6 +99,12 @@ pub fn hint(e: &Error) -> Option<String> {
         Error::Agent(AgentError::Unknown { .. }) => {
             Some("see 'git attach -h' for the agent names".into())
         }
+        Error::TranscriptUnreadable { .. } => {
+            Some("check the path, or attach by session ID without --transcript".into())
+        }
+        Error::Rules(_) => Some(
+            "fix the rule file (.gitleaks.toml, or the file git config attach.redactionRules names); nothing is stored until every rule file loads".into(),
+        ),
         Error::TranscriptEmpty { .. } => {
             Some("the agent may not have written the session yet; try again when it has".into())
         }
@@ -136,7 +142,8 @@ pub fn captured(turns: u64, model: &str, tokens: Option<&TokenUsage>) -> String 
     if !model.is_empty() {
         parts.push(model.to_string());
     }
-    if let Some(t) = tokens {
+    // A transcript without usage data gives an all-zero count: say nothing rather than "0".
+    if let Some(t) = tokens.filter(|t| t.total() > 0) {
         parts.push(format!("{} tokens", human_count(t.total())));
     }
     format!("  Captured: {}", parts.join(" · "))
