@@ -265,7 +265,8 @@ where
             }
         };
         let value = match flag.value {
-            Some(_) if flag.optional => None,
+            // `--push=origin`; a separate word is taken as the positional below.
+            Some(_) if flag.optional => parser.optional_value(),
             Some(_) => Some(parser.value().map_err(|_| {
                 Error::Usage(format!(
                     "--{} needs a value <{}>",
@@ -292,7 +293,7 @@ where
             "show-settings" => out.show_settings = true,
             "list" => out.list = true,
             "backfill" => out.backfill = true,
-            "push" => out.push = Some(None),
+            "push" => out.push = Some(value.map(|v| text(Some(v))).transpose()?),
             "json" => out.json = true,
             "verbose" => out.verbosity += 1,
             "quiet" => out.verbosity -= 1,
@@ -433,6 +434,8 @@ mod tests {
         assert_eq!(a.session_id, None);
         let a = run(&["--push"]);
         assert_eq!(a.push, Some(None));
+        let a = run(&["--push=up"]);
+        assert_eq!(a.push, Some(Some("up".to_string())));
         let a = run(&["-t", "x.jsonl", "--v2", "--no-v2", "-q"]);
         assert_eq!(a.transcript, Some(PathBuf::from("x.jsonl")));
         assert_eq!(a.v2, Some(false));
