@@ -157,11 +157,19 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     let raw = read(&ctx, &located, args.transcript.is_some())?;
     progress.set(format!("Redacting session {session_id}"));
     let display = located.agent.display_type.as_str();
-    let info = agent::session_info(&ctx, &located.agent, &raw, &located.path);
-
-    let stored = transcript::normalize_for_storage(display, &raw);
-    let redacted = redactor.transcript(&stored)?;
-    drop(stored);
+    // Metadata extraction reads the raw transcript and redaction the normalized one: neither
+    // depends on the other, so they run side by side (each is a full pass over the transcript).
+    let (info, redacted) = std::thread::scope(|scope| {
+        let info = scope.spawn(|| agent::session_info(&ctx, &located.agent, &raw, &located.path));
+        let stored = transcript::normalize_for_storage(display, &raw);
+        let redacted = redactor.transcript(&stored);
+        drop(stored);
+        let info = info
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (info, redacted)
+    });
+    let redacted = redacted?;
     let v1_bytes = transcript::sanitize_for_v1(display, &redacted);
     let chunks = chunk::chunk_for(display, &v1_bytes, chunk::MAX_CHUNK_SIZE).map_err(|e| {
         Error::TranscriptLineTooLong {
