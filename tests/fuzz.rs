@@ -1101,7 +1101,13 @@ fn check_agents(raw: &[u8]) {
     let path = Path::new("/nonexistent/git-attach-fuzz/sessions/0b7e9a52.jsonl");
     for name in agent::builtin_names() {
         let agent = Agent::builtin(name).expect("a built-in agent");
-        let info = agent::session_info(&ctx, &agent, raw, path);
+        let info = match std::panic::catch_unwind(|| agent::session_info(&ctx, &agent, raw, path)) {
+            Ok(info) => info,
+            // Known bug: token counters are summed unchecked; reproduced by
+            // `token_sums_of_huge_counters_do_not_overflow`. Any other panic is a failure.
+            Err(e) if panic_text(&e).contains("attempt to add with overflow") => continue,
+            Err(e) => std::panic::resume_unwind(e),
+        };
         if let Some(t) = &info.token_usage {
             // `TokenUsage::total` overflows on such counters (see
             // `token_total_of_huge_counters_does_not_overflow`); sum them checked here.
@@ -1135,6 +1141,13 @@ fn check_agents(raw: &[u8]) {
         detected.name,
         detect(raw)
     );
+}
+
+fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 /// The compactor: every line a JSON object with the fixed head; Gemini normalization and the
@@ -1731,6 +1744,68 @@ fn token_total_of_huge_counters_does_not_overflow() {
         u64::MAX,
         "a total that does not fit saturates"
     );
+}
+
+/// Token counters summed over a transcript must not overflow (saturate, or ignore absurd
+/// values): in a debug build `git attach` panics, in a release build the count wraps.
+#[test]
+#[ignore = "bug: token usage sums use unchecked += (src/agent/{opencode,gemini,pi,copilot}.rs, TokenUsage::add): overflow panics in debug, wraps in release"]
+fn token_sums_of_huge_counters_do_not_overflow() {
+    const MAX: u64 = u64::MAX;
+    let cases: [(&str, String); 5] = [
+        (
+            "opencode",
+            format!(
+                r#"{{"info":{{"id":"s"}},"messages":[{{"info":{{"id":"a","role":"assistant","time":{{"created":1}},"tokens":{{"input":{MAX},"output":1,"reasoning":0,"cache":{{"read":0,"write":0}}}}}},"parts":[]}},{{"info":{{"id":"b","role":"assistant","time":{{"created":2}},"tokens":{{"input":{MAX},"output":1,"reasoning":0,"cache":{{"read":0,"write":0}}}}}},"parts":[]}}]}}"#
+            ),
+        ),
+        (
+            "gemini",
+            format!(
+                r#"{{"sessionId":"s","messages":[{{"id":"a","type":"gemini","content":"x","tokens":{{"input":{MAX},"output":1}}}},{{"id":"b","type":"gemini","content":"y","tokens":{{"input":{MAX},"output":1}}}}]}}"#
+            ),
+        ),
+        (
+            "pi",
+            format!(
+                "{{\"type\":\"session\",\"version\":3,\"id\":\"p\"}}\n{{\"type\":\"message\",\"message\":{{\"role\":\"assistant\",\"content\":[],\"usage\":{{\"input\":{MAX}}}}}}}\n{{\"type\":\"message\",\"message\":{{\"role\":\"assistant\",\"content\":[],\"usage\":{{\"input\":{MAX}}}}}}}\n"
+            ),
+        ),
+        (
+            "copilot-cli",
+            format!(
+                "{{\"type\":\"assistant.message\",\"data\":{{\"outputTokens\":{MAX}}}}}\n{{\"type\":\"assistant.message\",\"data\":{{\"outputTokens\":{MAX}}}}}\n"
+            ),
+        ),
+        (
+            "claude-code",
+            format!(
+                "{{\"type\":\"assistant\",\"message\":{{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[],\"usage\":{{\"input_tokens\":{MAX},\"output_tokens\":1}}}}}}\n{{\"type\":\"assistant\",\"message\":{{\"id\":\"m2\",\"role\":\"assistant\",\"content\":[],\"usage\":{{\"input_tokens\":{MAX},\"output_tokens\":1}}}}}}\n"
+            ),
+        ),
+    ];
+    let mut panicked = Vec::new();
+    for (name, raw) in &cases {
+        let agent = Agent::builtin(name).expect("built-in");
+        let r = std::panic::catch_unwind(|| {
+            agent::session_info(
+                &ctx(),
+                &agent,
+                raw.as_bytes(),
+                Path::new("/nonexistent/x.jsonl"),
+            )
+        });
+        match r {
+            Ok(info) => {
+                let usage = info.token_usage.expect("token usage");
+                if usage.input_tokens != MAX && usage.output_tokens != MAX {
+                    panicked.push(format!("{name}: wrapped to {usage:?}"));
+                }
+            }
+            Err(e) => panicked.push(format!("{name}: {}", panic_text(&e))),
+        }
+    }
+    assert!(panicked.is_empty(), "{panicked:#?}");
 }
 
 /// A Gemini/OpenCode document larger than the chunk size always gives at least one chunk:
