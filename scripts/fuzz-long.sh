@@ -7,7 +7,8 @@
 #   scripts/fuzz-long.sh                 # every target, 10 minutes each, 2 at a time
 #   MINUTES=1 JOBS=4 scripts/fuzz-long.sh fuzz_trailer fuzz_settings
 #
-# Environment: MINUTES, JOBS, CASES (cases per invocation, default 500), SEED0 (first seed).
+# Environment: MINUTES, JOBS, CASES (cases per invocation, default 500), SEED0 (first seed),
+# OUT (log folder, default target/fuzz-long).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 # Debug build on purpose: overflow checks and debug assertions are part of what is fuzzed.
 bin=$(cargo test --test fuzz --no-run 2>&1 | sed -n 's/.*Executable tests\/fuzz.rs (\(.*\))$/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "error: cannot build or find the fuzz test binary" >&2; exit 1; }
-out=target/fuzz-long
+out=${OUT:-target/fuzz-long}
 mkdir -p "$out"
 # A private copy: other builds may relink the original while the loop runs.
 cp "$bin" "$out/fuzz-bin"
