@@ -269,6 +269,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
                 cli_version: &version,
                 author: &author,
                 compactor,
+                same_as_v1: matches!(v1_bytes, std::borrow::Cow::Borrowed(_)),
             },
         )
     {

@@ -54,6 +54,10 @@ pub struct MirrorInput<'a> {
     /// Produces the compact transcript instead of the built-in converters (external agents,
     /// whose plugin compacts its own format); `None` from it means no `transcript.jsonl`.
     pub compactor: Option<Compactor<'a>>,
+    /// Whether `transcript` is byte for byte what v1 stored in the slot (every agent but Codex,
+    /// whose v1 copy is sanitized): v1's chunk and hash blobs are then the raw transcript's, and
+    /// the stage reuses them without chunking and hashing 100 MB again.
+    pub same_as_v1: bool,
 }
 
 /// Runs the stage; never fails, never panics out. Returns whether both v2 refs were written.
@@ -168,6 +172,7 @@ fn stage(repo: &Repo, input: &MirrorInput<'_>) -> Result<bool> {
         transcript: input.transcript,
         agent: input.agent,
         compactor: input.compactor,
+        same_as_v1: input.same_as_v1,
     };
     let message = format!("Checkpoint: {id}\n");
     for attempt in 0..MAX_ATTEMPTS {
@@ -220,6 +225,7 @@ struct NewSlot<'a> {
     transcript: &'a [u8],
     agent: &'a str,
     compactor: Option<Compactor<'a>>,
+    same_as_v1: bool,
 }
 
 enum Applied {
@@ -539,7 +545,10 @@ impl Mirror<'_> {
         let has_prompt = main_files.contains_key("prompt.txt");
         m.put_dir(&d, &main_files);
 
-        let full_files = self.raw_files(&d, n.agent, n.transcript)?;
+        let full_files = match n.same_as_v1.then(|| self.v1_raw_files(&d)).flatten() {
+            Some(files) => files,
+            None => self.raw_files(&d, n.agent, n.transcript)?,
+        };
         f.put_dir(&d, &full_files);
         Ok(main_paths_with(self.id, n.slot, has_prompt, has_compact))
     }
@@ -569,6 +578,26 @@ impl Mirror<'_> {
             self.reuse_or_write(v1_hash, hash.as_bytes())?,
         );
         Ok(files)
+    }
+
+    /// v1's `full.jsonl[.NNN]` and `content_hash.txt` entries of slot `d` under their v2 names:
+    /// what [`Mirror::raw_files`] produces when the raw transcript is the very bytes v1 stored
+    /// (the same chunker cuts them into the same chunks), found without chunking or hashing.
+    /// `None` when v1 has no such slot files.
+    fn v1_raw_files(&self, d: &str) -> Option<FlatTree> {
+        let mut files = FlatTree::new();
+        while let Some(e) = self.v1.get(&format!(
+            "{d}/{}",
+            chunk::chunk_name("full.jsonl", files.len())
+        )) {
+            files.insert(chunk::chunk_name("raw_transcript", files.len()), e);
+        }
+        if files.is_empty() {
+            return None;
+        }
+        let hash = self.v1.get(&format!("{d}/content_hash.txt"))?;
+        files.insert("raw_transcript_hash.txt".into(), hash);
+        Some(files)
     }
 
     fn reuse_or_write(&self, existing: Option<Entry>, bytes: &[u8]) -> Result<Entry> {
