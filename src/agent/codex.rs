@@ -164,7 +164,8 @@ pub(crate) fn info(raw: &[u8]) -> SessionInfo {
         input_tokens: n(t.get("input_tokens")),
         cache_creation_tokens: 0,
         cache_read_tokens: n(t.get("cached_input_tokens")),
-        output_tokens: n(t.get("output_tokens")) + n(t.get("reasoning_output_tokens")),
+        output_tokens: n(t.get("output_tokens"))
+            .saturating_add(n(t.get("reasoning_output_tokens"))),
         api_call_count: token_events,
         subagent_tokens: None,
     });

@@ -45,11 +45,14 @@ fn tokens(events: &[Value], raw: &[u8]) -> Option<TokenUsage> {
         for m in metrics.values() {
             let u = m.get("usage");
             let f = |k: &str| n(u.and_then(|u| u.get(k)));
-            usage.input_tokens += f("inputTokens");
-            usage.output_tokens += f("outputTokens");
-            usage.cache_read_tokens += f("cacheReadTokens");
-            usage.cache_creation_tokens += f("cacheWriteTokens");
-            usage.api_call_count += n(m.get("requests").and_then(|r| r.get("count")));
+            usage.add(&TokenUsage {
+                input_tokens: f("inputTokens"),
+                output_tokens: f("outputTokens"),
+                cache_read_tokens: f("cacheReadTokens"),
+                cache_creation_tokens: f("cacheWriteTokens"),
+                api_call_count: n(m.get("requests").and_then(|r| r.get("count"))),
+                subagent_tokens: None,
+            });
         }
         return Some(usage);
     }
@@ -58,10 +61,11 @@ fn tokens(events: &[Value], raw: &[u8]) -> Option<TokenUsage> {
         .filter(|e| s(e.get("type")) == "assistant.message")
     {
         let out = n(data(e).and_then(|d| d.get("outputTokens")));
-        usage.output_tokens += out;
-        if out > 0 {
-            usage.api_call_count += 1;
-        }
+        usage.add(&TokenUsage {
+            output_tokens: out,
+            api_call_count: u64::from(out > 0),
+            ..TokenUsage::default()
+        });
     }
     Some(usage)
 }

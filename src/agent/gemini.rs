@@ -117,10 +117,13 @@ pub(crate) fn info(raw: &[u8]) -> SessionInfo {
             model = mdl.to_string();
         }
         if let Some(t) = m.get("tokens").filter(|t| t.is_object()) {
-            usage.input_tokens += n(t.get("input"));
-            usage.output_tokens += n(t.get("output"));
-            usage.cache_read_tokens += n(t.get("cached"));
-            usage.api_call_count += 1;
+            usage.add(&TokenUsage {
+                input_tokens: n(t.get("input")),
+                output_tokens: n(t.get("output")),
+                cache_read_tokens: n(t.get("cached")),
+                api_call_count: 1,
+                ..TokenUsage::default()
+            });
         }
         for call in m
             .get("toolCalls")

@@ -149,11 +149,14 @@ pub(crate) fn info(raw: &[u8]) -> SessionInfo {
                 }
                 if let Some(t) = info.and_then(|i| i.get("tokens")).filter(|t| t.is_object()) {
                     let cache = t.get("cache");
-                    usage.input_tokens += n(t.get("input"));
-                    usage.output_tokens += n(t.get("output"));
-                    usage.cache_read_tokens += n(cache.and_then(|c| c.get("read")));
-                    usage.cache_creation_tokens += n(cache.and_then(|c| c.get("write")));
-                    usage.api_call_count += 1;
+                    usage.add(&TokenUsage {
+                        input_tokens: n(t.get("input")),
+                        output_tokens: n(t.get("output")),
+                        cache_read_tokens: n(cache.and_then(|c| c.get("read"))),
+                        cache_creation_tokens: n(cache.and_then(|c| c.get("write"))),
+                        api_call_count: 1,
+                        subagent_tokens: None,
+                    });
                 }
                 for p in parts {
                     if s(p.get("type")) == "tool" && WRITE_TOOLS.contains(&s(p.get("tool"))) {

@@ -133,11 +133,14 @@ pub(crate) fn info(raw: &[u8]) -> SessionInfo {
                     model = mdl.to_string();
                 }
                 if let Some(u) = m.get("usage").filter(|u| u.is_object()) {
-                    usage.input_tokens += n(u.get("input"));
-                    usage.output_tokens += n(u.get("output"));
-                    usage.cache_read_tokens += n(u.get("cacheRead"));
-                    usage.cache_creation_tokens += n(u.get("cacheWrite"));
-                    usage.api_call_count += 1;
+                    usage.add(&TokenUsage {
+                        input_tokens: n(u.get("input")),
+                        output_tokens: n(u.get("output")),
+                        cache_read_tokens: n(u.get("cacheRead")),
+                        cache_creation_tokens: n(u.get("cacheWrite")),
+                        api_call_count: 1,
+                        subagent_tokens: None,
+                    });
                 }
                 for b in m
                     .get("content")

@@ -34,17 +34,22 @@ pub struct TokenUsage {
 
 impl TokenUsage {
     /// Adds the five counters of `other` (never `subagent_tokens`, as Entire's aggregation).
+    /// Counters come from untrusted transcripts: sums saturate instead of overflowing.
     pub fn add(&mut self, other: &TokenUsage) {
-        self.input_tokens += other.input_tokens;
-        self.cache_creation_tokens += other.cache_creation_tokens;
-        self.cache_read_tokens += other.cache_read_tokens;
-        self.output_tokens += other.output_tokens;
-        self.api_call_count += other.api_call_count;
+        let add = |a: &mut u64, b: u64| *a = a.saturating_add(b);
+        add(&mut self.input_tokens, other.input_tokens);
+        add(&mut self.cache_creation_tokens, other.cache_creation_tokens);
+        add(&mut self.cache_read_tokens, other.cache_read_tokens);
+        add(&mut self.output_tokens, other.output_tokens);
+        add(&mut self.api_call_count, other.api_call_count);
     }
 
     /// Input + cache + output tokens, for the "12.3k tokens" summary line.
     pub fn total(&self) -> u64 {
-        self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens + self.output_tokens
+        self.input_tokens
+            .saturating_add(self.cache_creation_tokens)
+            .saturating_add(self.cache_read_tokens)
+            .saturating_add(self.output_tokens)
     }
 }
 
@@ -205,11 +210,11 @@ pub fn aggregate<'a>(
     summary: &mut CheckpointSummary,
     slots: impl IntoIterator<Item = &'a SlotAggregate>,
 ) {
-    let mut count = 0;
+    let mut count: u64 = 0;
     let mut files: Vec<String> = Vec::new();
     let mut tokens: Option<TokenUsage> = None;
     for slot in slots {
-        count += slot.checkpoints_count;
+        count = count.saturating_add(slot.checkpoints_count);
         if let Some(f) = &slot.files_touched {
             files.extend(f.iter().cloned());
         }
