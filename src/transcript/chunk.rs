@@ -211,7 +211,9 @@ fn pack(messages: Vec<Vec<u8>>, base: usize, max: usize, head: &[u8], tail: &[u8
         size += cost;
         current.push(m);
     }
-    if !current.is_empty() {
+    // A document without messages still gives one (empty) document: zero chunks would store
+    // no transcript at all for the session.
+    if !current.is_empty() || chunks.is_empty() {
         chunks.push(finish(&mut current));
     }
     chunks
