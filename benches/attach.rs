@@ -545,7 +545,7 @@ fn secs(d: Duration) -> String {
 }
 
 struct Table {
-    rows: Vec<[String; 4]>,
+    rows: Vec<[String; 3]>,
 }
 
 impl Table {
@@ -560,8 +560,7 @@ impl Table {
         } else {
             format!("{goal} {verdict}")
         };
-        self.rows
-            .push([what.to_string(), value, goal, String::new()]);
+        self.rows.push([what.to_string(), value, goal]);
         println!(
             "  {what}: {}",
             self.rows.last().map_or("", |r| r[1].as_str())
@@ -609,7 +608,7 @@ fn build_history(s: &Sandbox, n: usize) -> Res<Vec<String>> {
     let hash = format!("sha256:{}", sha256_hex(body));
     let mut st: Vec<u8> = Vec::with_capacity(n * 1400 + 4096);
     let data = |st: &mut Vec<u8>, b: &[u8]| {
-        let _ = write!(st, "data {}\n", b.len());
+        let _ = writeln!(st, "data {}", b.len());
         st.extend_from_slice(b);
         st.push(b'\n');
     };
@@ -618,15 +617,15 @@ fn build_history(s: &Sandbox, n: usize) -> Res<Vec<String>> {
     st.extend_from_slice(b"blob\nmark :2\n");
     data(&mut st, hash.as_bytes());
     let who = "Bench <bench@example.com> 1767225600 +0000";
-    let _ = write!(
+    let _ = writeln!(
         st,
-        "commit refs/heads/entire/checkpoints/v1\nmark :3\ncommitter {who}\n"
+        "commit refs/heads/entire/checkpoints/v1\nmark :3\ncommitter {who}"
     );
     data(&mut st, b"Initialize sessions branch");
     if n > 0 {
-        let _ = write!(
+        let _ = writeln!(
             st,
-            "commit refs/heads/entire/checkpoints/v1\ncommitter {who}\n"
+            "commit refs/heads/entire/checkpoints/v1\ncommitter {who}"
         );
         data(&mut st, format!("History of {n} checkpoints\n").as_bytes());
         st.extend_from_slice(b"from :3\n");
@@ -638,12 +637,12 @@ fn build_history(s: &Sandbox, n: usize) -> Res<Vec<String>> {
             let slot = format!(
                 "{{\n  \"cli_version\": \"0.5.1\",\n  \"checkpoint_id\": \"{id}\",\n  \"session_id\": \"hist-{id}\",\n  \"strategy\": \"manual-commit\",\n  \"created_at\": \"2026-01-01T00:00:00Z\",\n  \"checkpoints_count\": 1,\n  \"files_touched\": [\n    \"src/main.rs\"\n  ],\n  \"agent\": \"Claude Code\",\n  \"token_usage\": {{\n    \"input_tokens\": 10,\n    \"cache_creation_tokens\": 0,\n    \"cache_read_tokens\": 0,\n    \"output_tokens\": 20,\n    \"api_call_count\": 1\n  }}\n}}\n"
             );
-            let _ = write!(st, "M 100644 inline {p}/metadata.json\n");
+            let _ = writeln!(st, "M 100644 inline {p}/metadata.json");
             data(&mut st, root.as_bytes());
-            let _ = write!(st, "M 100644 inline {p}/0/metadata.json\n");
+            let _ = writeln!(st, "M 100644 inline {p}/0/metadata.json");
             data(&mut st, slot.as_bytes());
-            let _ = write!(st, "M 100644 :1 {p}/0/full.jsonl\n");
-            let _ = write!(st, "M 100644 :2 {p}/0/content_hash.txt\n");
+            let _ = writeln!(st, "M 100644 :1 {p}/0/full.jsonl");
+            let _ = writeln!(st, "M 100644 :2 {p}/0/content_hash.txt");
         }
     }
     st.extend_from_slice(b"done\n");
