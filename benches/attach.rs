@@ -520,6 +520,17 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// `git count-objects`: the number of loose objects (fast-import's history is packed).
+    fn loose_objects(&self) -> Res<u64> {
+        let out = self.git(&["count-objects"])?;
+        out.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("cannot read git count-objects: {out:?}"))
+    }
+}
+
 struct Report {
     checkpoint: String,
     slot: usize,
@@ -865,6 +876,7 @@ fn run() -> Res<()> {
     // History independence: 1 MB transcript into branches of 0 … 100 000 checkpoints.
     let base = transcript(1, MB);
     let mut new_cp = Vec::new();
+    let mut objects_per_attach: Option<Vec<u64>> = None;
     let mut old_cp = Vec::new();
     for n in HISTORY.into_iter().filter(|_| want("history")) {
         let s = Sandbox::new(work.join(format!("hist{n}")))?;
@@ -875,6 +887,7 @@ fn run() -> Res<()> {
             t.elapsed().as_secs_f64()
         );
         let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut written = Vec::new();
         for r in 0..runs {
             // A distinct transcript per run, so each run writes its own blobs.
             let mut bytes = base.clone();
@@ -887,7 +900,9 @@ fn run() -> Res<()> {
             let (path, hash, chunks) = inputs.put("hist.jsonl", &bytes)?;
             let id = format!("hist-new-{r}");
             s.session(&id, &path)?;
+            let before = s.loose_objects()?;
             let (took, _, report) = s.attach(&id, &[], false)?;
+            written.push(s.loose_objects()? - before);
             if !report.created {
                 return Err("attach into history did not create a checkpoint".into());
             }
@@ -932,6 +947,25 @@ fn run() -> Res<()> {
             None,
         );
         new_cp.push(ma);
+        // The deterministic side of "independent of history size": an O(depth) splice writes
+        // the same objects (slot blobs, root summary, 4 trees, 1 commit) whatever N is.
+        written.sort_unstable();
+        written.dedup();
+        match objects_per_attach {
+            None => objects_per_attach = Some(written.clone()),
+            Some(ref w) if *w != written => {
+                return Err(format!(
+                    "an attach into {n} checkpoints wrote {written:?} objects, not {w:?}"
+                ))
+            }
+            Some(_) => {}
+        }
+        table.row(
+            &format!("  objects written by that attach, {n} checkpoints on v1"),
+            format!("{written:?}"),
+            "",
+            None,
+        );
         if !b.is_empty() {
             let mb = median(&b);
             table.row(
