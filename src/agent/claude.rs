@@ -68,27 +68,39 @@ pub(crate) fn find(ctx: &Context, id: &str, searched: &mut Vec<PathBuf>) -> Opti
 }
 
 /// Entire's prepare step waits (≤ 3 s) for its own hook's sentinel line, which only exists with
-/// Entire's hooks installed. git-attach instead waits, for a file written in the last two
-/// minutes, until its size stops changing, so a session attached while Claude is still
-/// answering ends on a complete line.
+/// Entire's hooks installed. git-attach instead waits, for a file still being written (changed
+/// in the last quarter second, or not ending on a complete line), until its size stops changing,
+/// so a session attached while Claude is still answering ends on a complete line. A finished
+/// file costs no wait.
 fn wait_until_stable(path: &Path) {
-    let recent = modified(path)
-        .and_then(|m| SystemTime::now().duration_since(m).ok())
-        .is_some_and(|age| age < Duration::from_secs(120));
-    if !recent {
+    let age = modified(path).and_then(|m| SystemTime::now().duration_since(m).ok());
+    if age.is_none_or(|a| a >= Duration::from_secs(120)) {
+        return;
+    }
+    if age.is_some_and(|a| a >= Duration::from_millis(250)) && ends_with_newline(path) {
         return;
     }
     let deadline = Instant::now() + Duration::from_secs(3);
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
     let mut last = size(path);
     while Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(100));
+        thread::sleep(Duration::from_millis(50));
         let now = size(path);
         if now == last {
             return;
         }
         last = now;
     }
+}
+
+/// Whether the last byte of the file is `\n` (a complete JSONL line).
+fn ends_with_newline(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] == b'\n'
 }
 
 pub(crate) fn info(raw: &[u8]) -> SessionInfo {
