@@ -59,6 +59,12 @@ pub(crate) fn parse_document(b: &[u8]) -> Option<Node<'_>> {
     (p.i == b.len()).then_some(v)
 }
 
+/// Whether a transcript is redacted line by line (§4.1): anything but a single JSON document.
+pub(crate) fn is_line_mode(content: &[u8]) -> bool {
+    let (a, b) = trim_space(content);
+    !(a < b && parse_first(&content[a..b]) == Some(true))
+}
+
 /// Parses the first value of `b`; returns it and whether only whitespace follows.
 fn parse_first(b: &[u8]) -> Option<bool> {
     let mut p = Parser { b, i: 0 };
@@ -583,7 +589,9 @@ impl<'s, 'a, S: Scanner> Walker<'s, 'a, S> {
         self.lines(content)
     }
 
-    fn lines(&mut self, content: &'a [u8]) -> Result<Option<Vec<u8>>, RedactError> {
+    /// Line mode (§4.2) regardless of the content's shape: for a part of a transcript that is
+    /// already known to be in line mode.
+    pub(crate) fn lines(&mut self, content: &'a [u8]) -> Result<Option<Vec<u8>>, RedactError> {
         let mut out: Option<Vec<u8>> = None;
         let mut pos = 0;
         loop {

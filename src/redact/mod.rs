@@ -172,7 +172,43 @@ impl Redactor {
     }
 
     /// [`Redactor::transcript`], borrowing the input when nothing was redacted.
+    ///
+    /// A large transcript in line mode is cut at a line boundary near its middle and its two
+    /// halves are redacted on two threads: lines are redacted independently of each other, so
+    /// the result is the same bytes as a single pass, whatever the scheduling.
     pub fn transcript_cow<'b>(&self, content: &'b [u8]) -> Result<Cow<'b, [u8]>, RedactError> {
+        self.transcript_split_at(content, PARALLEL_MIN)
+    }
+
+    fn transcript_split_at<'b>(
+        &self,
+        content: &'b [u8],
+        parallel_min: usize,
+    ) -> Result<Cow<'b, [u8]>, RedactError> {
+        if content.len() >= parallel_min && json::is_line_mode(content) {
+            if let Some(cut) = content[content.len() / 2..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|p| content.len() / 2 + p + 1)
+                .filter(|&c| c < content.len())
+            {
+                let (first, second) = content.split_at(cut);
+                let (a, b) = std::thread::scope(|scope| {
+                    let other = scope.spawn(|| json::Walker::new(self).lines(second));
+                    let a = json::Walker::new(self).lines(first);
+                    (a, other.join())
+                });
+                let b = b.map_err(|_| RedactError("a redaction thread failed".into()))?;
+                return Ok(match (a?, b?) {
+                    (None, None) => Cow::Borrowed(content),
+                    (a, b) => {
+                        let mut out = a.unwrap_or_else(|| first.to_vec());
+                        out.extend_from_slice(b.as_deref().unwrap_or(second));
+                        Cow::Owned(out)
+                    }
+                });
+            }
+        }
         let mut walker = json::Walker::new(self);
         Ok(match walker.transcript(content)? {
             None => Cow::Borrowed(content),
@@ -195,6 +231,9 @@ impl Redactor {
         (out != s).then_some(out)
     }
 }
+
+/// Transcripts at least this large are redacted on two threads.
+const PARALLEL_MIN: usize = 8 << 20;
 
 impl json::Scanner for Redactor {
     fn scan(&self, s: &[u8]) -> Option<Vec<u8>> {
@@ -260,6 +299,39 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_transcript_redacted_on_two_threads_equals_one_pass() {
+        let r = Redactor::builtin().unwrap();
+        let secret = |i: usize| format!("ghp_{:0>36}", format!("Zq8Xw2Ly5Nv3Mt7Kr4Js6Hp9Gd{i}"));
+        let mut t = String::new();
+        let mut i = 0;
+        while t.len() < 60_000 {
+            t.push_str(&format!(
+                "{{\"type\":\"user\",\"message\":{{\"content\":\"line {i} token {} and filler text to make the line longer\"}}}}\n",
+                secret(i % 7)
+            ));
+            if i % 1000 == 0 {
+                t.push_str("not json but a key=sk-ant-api03-xK9mZ2vL8nQ5rT1wY4bC7dF0gH3jE6pA\r\n");
+            }
+            i += 1;
+        }
+        let parallel = r
+            .transcript_split_at(t.as_bytes(), 1000)
+            .unwrap()
+            .into_owned();
+        let single = json::Walker::new(&r)
+            .transcript(t.as_bytes())
+            .unwrap()
+            .unwrap();
+        assert_eq!(parallel, single);
+        assert!(!String::from_utf8_lossy(&parallel).contains("ghp_"));
+        // Without a final newline, and with nothing to redact, the input comes back as is.
+        let clean = "{\"a\":\"b\"}\n".repeat(1000);
+        let clean = clean.trim_end();
+        let out = r.transcript_split_at(clean.as_bytes(), 1000).unwrap();
+        assert!(matches!(out, Cow::Borrowed(_)));
+    }
 
     #[test]
     fn merging_collapses_overlapping_and_touching_regions() {
