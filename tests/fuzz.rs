@@ -1101,24 +1101,10 @@ fn check_agents(raw: &[u8]) {
     let path = Path::new("/nonexistent/git-attach-fuzz/sessions/0b7e9a52.jsonl");
     for name in agent::builtin_names() {
         let agent = Agent::builtin(name).expect("a built-in agent");
-        let info = match std::panic::catch_unwind(|| agent::session_info(&ctx, &agent, raw, path)) {
-            Ok(info) => info,
-            // Known bug: token counters are summed unchecked; reproduced by
-            // `token_sums_of_huge_counters_do_not_overflow`. Any other panic is a failure.
-            Err(e) if panic_text(&e).contains("attempt to add with overflow") => continue,
-            Err(e) => std::panic::resume_unwind(e),
-        };
+        let info = agent::session_info(&ctx, &agent, raw, path);
         if let Some(t) = &info.token_usage {
-            // `TokenUsage::total` overflows on such counters (see
-            // `token_total_of_huge_counters_does_not_overflow`); sum them checked here.
-            let _ = [
-                t.input_tokens,
-                t.cache_creation_tokens,
-                t.cache_read_tokens,
-                t.output_tokens,
-            ]
-            .iter()
-            .try_fold(0u64, |a, b| a.checked_add(*b));
+            // Saturating: counters read from a transcript may be anything.
+            let _ = t.total();
         }
     }
     let detected = agent::detect_from_content(raw);
@@ -1225,10 +1211,7 @@ fn check_chunk(raw: &[u8], max: usize) {
         let Ok(chunks) = chunk_for(d, raw, max) else {
             continue;
         };
-        if chunks.is_empty() {
-            // Known bug, reproduced by `document_without_messages_chunks_to_something`.
-            continue;
-        }
+        assert!(!chunks.is_empty(), "{d}: no chunk at all");
         let whole = reassemble_for(d, &chunks);
         if chunks.len() > 1 && whole.len() > max {
             // Every chunk is a document of the narrow types; chunking its reassembly again gives
@@ -1730,7 +1713,6 @@ proptest! {
 /// `TokenUsage::total` of counters read from a transcript must not overflow: the attach summary
 /// line ("12.3k tokens") calls it on whatever the transcript claims.
 #[test]
-#[ignore = "bug: TokenUsage::total (src/checkpoint/metadata.rs) overflows on huge token counters: panics in debug, wraps in release"]
 fn token_total_of_huge_counters_does_not_overflow() {
     let raw = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus/claude-usage-overflow"),
@@ -1749,7 +1731,6 @@ fn token_total_of_huge_counters_does_not_overflow() {
 /// Token counters summed over a transcript must not overflow (saturate, or ignore absurd
 /// values): in a debug build `git attach` panics, in a release build the count wraps.
 #[test]
-#[ignore = "bug: token usage sums use unchecked += (src/agent/{opencode,gemini,pi,copilot}.rs, TokenUsage::add): overflow panics in debug, wraps in release"]
 fn token_sums_of_huge_counters_do_not_overflow() {
     const MAX: u64 = u64::MAX;
     let cases: [(&str, String); 5] = [
@@ -1811,7 +1792,6 @@ fn token_sums_of_huge_counters_do_not_overflow() {
 /// A Gemini/OpenCode document larger than the chunk size always gives at least one chunk:
 /// zero chunks means the v1 writer stores no transcript at all for the session.
 #[test]
-#[ignore = "bug: chunk_for(\"Gemini CLI\"|\"OpenCode\") returns Ok(vec![]) for a document without messages larger than max (src/transcript/chunk.rs pack)"]
 fn document_without_messages_chunks_to_something() {
     let doc = format!(
         r#"{{"sessionId":"s","messages":[],"pad":"{}"}}"#,
