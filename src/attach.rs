@@ -33,8 +33,10 @@ pub fn cli_version() -> String {
 /// Runs `git attach` with parsed arguments; results go to `out`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     check_modes(args)?;
+    let started = std::time::Instant::now();
     let repo = Repo::open_from_env()?;
     let settings = Settings::load(repo.workdir(), args)?;
+    log::debug!("settings read after {:?}", started.elapsed());
     if args.show_settings {
         write_out(out, &settings.describe())?;
         return Ok(());
@@ -115,7 +117,9 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     let head = repo.head()?;
 
     // Rule files are loaded and validated before any transcript is read (fail closed).
+    let t = std::time::Instant::now();
     let redactor = Redactor::load(&rule_sources(repo, settings))?;
+    log::debug!("redaction rules loaded in {:?}", t.elapsed());
 
     let ctx = Context::from_process(repo.workdir(), settings.agent_timeout());
     let (session_id, proposed_agent) = match session_id(args) {
@@ -154,7 +158,9 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         writeln_out(out, &messages::auto_detected(&located.agent.name))?;
     }
     let mut progress = Progress::start(format!("Reading session {session_id}"));
+    let t = std::time::Instant::now();
     let raw = read(&ctx, &located, args.transcript.is_some())?;
+    log::debug!("read {} bytes in {:?}", raw.len(), t.elapsed());
     progress.set(format!("Redacting session {session_id}"));
     let display = located.agent.display_type.as_str();
     // Metadata extraction reads the raw transcript and redaction the normalized one: neither
@@ -170,6 +176,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         (info, redacted)
     });
     let redacted = redacted?;
+    log::debug!("metadata and redaction took {:?}", t.elapsed());
     let v1_bytes = transcript::sanitize_for_v1(display, &redacted);
     let chunks = chunk::chunk_for(display, &v1_bytes, chunk::MAX_CHUNK_SIZE).map_err(|e| {
         Error::TranscriptLineTooLong {
@@ -241,7 +248,9 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     }
 
     progress.set(format!("Writing {}", v1::BRANCH));
+    let t = std::time::Instant::now();
     let written = v1::write(repo, &session)?;
+    log::debug!("v1 write took {:?}", t.elapsed());
     let mut refs = vec![v1::BRANCH.to_string()];
     drop(chunks);
 

@@ -341,10 +341,14 @@ impl Loader {
             return Ok(());
         }
 
+        // The built-in rules are compiled on first use (their tests compile every one); user
+        // files are compiled now, so that a bad pattern stops the run before anything is written.
+        let builtin = name == BUILTIN_NAME;
         let regex = match &regex_src {
-            Some(src) => Some(
+            Some(src) if builtin => Some(pattern::LazyRegex::deferred(src)),
+            Some(src) => Some(pattern::LazyRegex::compiled(
                 pattern::compile(src).map_err(|e| format!("{ctx}: regex does not compile: {e}"))?,
-            ),
+            )),
             None => None,
         };
         let mut runs = regex.is_some();
@@ -357,7 +361,7 @@ impl Loader {
                 log::debug!("redaction rules: {name}: {ctx}: path regex cannot match a transcript; rule inactive");
             }
         }
-        if let Some(re) = &regex {
+        if let Some(re) = regex.as_ref().filter(|_| !builtin).and_then(|r| r.get()) {
             let groups = re.captures_len() - 1;
             if secret_group > groups {
                 return Err(format!(

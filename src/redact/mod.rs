@@ -360,4 +360,23 @@ mod tests {
         let r = Redactor::builtin().unwrap_or_else(|e| panic!("{e}"));
         assert!(r.rule_count() >= 70);
     }
+
+    /// The built-in rules are compiled on first use, so loading does not check them: this does.
+    #[test]
+    fn every_builtin_rule_compiles_with_a_valid_secret_group() {
+        let r = Redactor::builtin().unwrap_or_else(|e| panic!("{e}"));
+        for rule in &r.rules.rules {
+            let Some(lazy) = &rule.regex else { continue };
+            let re = lazy
+                .get()
+                .unwrap_or_else(|| panic!("rule {} does not compile", rule.id));
+            assert!(
+                rule.secret_group < re.captures_len(),
+                "rule {}: secretGroup {} but {} groups",
+                rule.id,
+                rule.secret_group,
+                re.captures_len() - 1
+            );
+        }
+    }
 }

@@ -143,6 +143,44 @@ fn repetition_len(b: &[u8]) -> Option<usize> {
 /// Perl classes (`\d`, `\w`, `\s`, `\b`) are ASCII in RE2, so the pattern is first compiled with
 /// Unicode mode off, which also keeps `\b` inside the fast DFA engines on non-ASCII text. A
 /// pattern that needs Unicode mode (a `\p{..}` class, a non-ASCII range) is compiled with it on.
+/// A rule's regex, compiled at load (user files: a bad pattern must stop the run before anything
+/// is written) or on first use (the built-in rules, which tests compile one by one, so that a run
+/// pays only for the rules whose keywords occur).
+pub(crate) struct LazyRegex {
+    source: String,
+    cell: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    pub(crate) fn compiled(re: Regex) -> LazyRegex {
+        LazyRegex {
+            source: String::new(),
+            cell: std::sync::OnceLock::from(Some(re)),
+        }
+    }
+
+    pub(crate) fn deferred(source: &str) -> LazyRegex {
+        LazyRegex {
+            source: source.to_string(),
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex; `None` only if a deferred pattern does not compile, which the
+    /// built-in rules' tests rule out.
+    pub(crate) fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| match compile(&self.source) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    log::error!("built-in redaction rule does not compile: {e}");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
 pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
     let translated = translate_braces(pattern);
     let build = |unicode: bool| {

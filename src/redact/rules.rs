@@ -12,7 +12,7 @@ use super::entropy;
 /// One detection rule, compiled.
 pub(crate) struct Rule {
     pub id: String,
-    pub regex: Option<Regex>,
+    pub regex: Option<super::pattern::LazyRegex>,
     /// False when the rule has a `path` that cannot match the empty path of a transcript, or no
     /// `regex` at all: such a rule never produces findings.
     pub runs: bool,
@@ -322,7 +322,9 @@ impl RuleSet {
         let candidates = self.candidates(s);
         for ri in candidates {
             let rule = &self.rules[ri];
-            let Some(re) = &rule.regex else { continue };
+            let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else {
+                continue;
+            };
             let Some(first) = re.find(s) else { continue };
             let keep = |mstart: usize, mend: usize, secret: &[u8]| -> bool {
                 if secret.is_empty() {
