@@ -13,7 +13,7 @@ use super::fsutil::{
     existing_file, modified, push_unique, read_prefix, sanitize_path, scan, scan_place,
     sorted_entries,
 };
-use super::generic::{anthropic_files, anthropic_tokens, extract, json_lines, type_or_role};
+use super::generic::{anthropic_scan, gemini_fallback, generic_kind, json_lines, type_or_role};
 use super::{Context, SessionInfo};
 
 const WRITE_TOOLS: [&str; 5] = [
@@ -104,13 +104,14 @@ fn ends_with_newline(path: &Path) -> bool {
 }
 
 pub(crate) fn info(raw: &[u8]) -> SessionInfo {
-    let prompts = extract(raw);
+    let mut scan = anthropic_scan(raw, &generic_kind, &type_or_role, &WRITE_TOOLS);
+    gemini_fallback(raw, &mut scan.prompts);
     SessionInfo {
-        first_prompt: prompts.first(),
-        turns: prompts.prompts.len() as u64,
-        model: prompts.model,
-        token_usage: Some(anthropic_tokens(raw, &type_or_role)),
-        files_touched: anthropic_files(raw, &type_or_role, &WRITE_TOOLS),
+        first_prompt: scan.prompts.first(),
+        turns: scan.prompts.prompts.len() as u64,
+        model: scan.prompts.model,
+        token_usage: Some(scan.tokens),
+        files_touched: scan.files,
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::fsutil::{existing_file, push_unique, sanitize_path, scan, scan_place, sorted_entries};
-use super::generic::{anthropic_files, anthropic_tokens, extract_lines, s, str_field};
+use super::generic::{anthropic_scan, s, str_field};
 use super::{Context, SessionInfo};
 
 const WRITE_TOOLS: [&str; 5] = ["Create", "Write", "Edit", "MultiEdit", "NotebookEdit"];
@@ -62,16 +62,17 @@ fn settings_model(path: &Path) -> String {
 }
 
 pub(crate) fn info(raw: &[u8], path: &Path) -> SessionInfo {
-    let prompts = extract_lines(raw, &|line| {
+    let prompt_kind = |line: &Value| -> Result<String, ()> {
         str_field(line, "type")?;
         Ok(envelope_role(line))
-    });
+    };
+    let scan = anthropic_scan(raw, &prompt_kind, &envelope_role, &WRITE_TOOLS);
     SessionInfo {
-        first_prompt: prompts.first(),
-        turns: prompts.prompts.len() as u64,
+        first_prompt: scan.prompts.first(),
+        turns: scan.prompts.prompts.len() as u64,
         model: settings_model(path),
-        token_usage: Some(anthropic_tokens(raw, &envelope_role)),
-        files_touched: anthropic_files(raw, &envelope_role, &WRITE_TOOLS),
+        token_usage: Some(scan.tokens),
+        files_touched: scan.files,
     }
 }
 

@@ -71,26 +71,90 @@ impl Prompts {
     pub fn first(&self) -> Option<String> {
         self.prompts.first().cloned()
     }
+
+    /// One line of §4 steps 2–3.
+    fn line(&mut self, line: &Value, kind: &dyn Fn(&Value) -> Result<String, ()>) {
+        if !line.is_object() {
+            return;
+        }
+        let Ok(kind) = kind(line) else {
+            return;
+        };
+        match kind.as_str() {
+            "user" => {
+                let text = user_text(line.get("message"));
+                if !text.is_empty() {
+                    self.prompts.push(text);
+                }
+            }
+            "assistant" if self.model.is_empty() => {
+                self.model = s(line.get("message").and_then(|m| m.get("model"))).to_string();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What one pass over an Anthropic-shaped transcript (Claude Code, Factory AI Droid) yields.
+pub(crate) struct AnthropicScan {
+    pub prompts: Prompts,
+    pub tokens: TokenUsage,
+    pub files: Vec<String>,
+}
+
+/// The generic extractor's prompts and model (§4 with `prompt_kind`), the streaming-aware token
+/// usage (§3.1) and the written files, from a single parse of each line: parsing dominates the
+/// cost, and transcripts reach hundreds of megabytes.
+pub(crate) fn anthropic_scan(
+    raw: &[u8],
+    prompt_kind: &dyn Fn(&Value) -> Result<String, ()>,
+    kind: &dyn Fn(&Value) -> String,
+    tools: &[&str],
+) -> AnthropicScan {
+    let mut prompts = Prompts::default();
+    let mut tokens = TokenTally::default();
+    let mut files = Vec::new();
+    for line in json_lines(raw) {
+        prompts.line(&line, prompt_kind);
+        if kind(&line) == "assistant" {
+            tokens.line(&line);
+            file_line(&line, tools, &mut files);
+        }
+    }
+    AnthropicScan {
+        prompts,
+        tokens: tokens.total(),
+        files,
+    }
 }
 
 /// §4: the generic extractor over raw bytes, including its Gemini fallback.
 pub(crate) fn extract(raw: &[u8]) -> Prompts {
-    let mut out = extract_lines(raw, &|line| {
-        let t = str_field(line, "type")?;
-        let role = str_field(line, "role")?;
-        str_field(line, "uuid")?;
-        Ok(if t.is_empty() {
-            role.to_string()
-        } else {
-            t.to_string()
-        })
-    });
+    let mut out = extract_lines(raw, &generic_kind);
+    gemini_fallback(raw, &mut out);
+    out
+}
+
+/// §4 step 1: a line decoded as `{type, role, uuid}` (a non-string one is skipped); `type`,
+/// else `role`.
+pub(crate) fn generic_kind(line: &Value) -> Result<String, ()> {
+    let t = str_field(line, "type")?;
+    let role = str_field(line, "role")?;
+    str_field(line, "uuid")?;
+    Ok(if t.is_empty() {
+        role.to_string()
+    } else {
+        t.to_string()
+    })
+}
+
+/// §4 step 4: nothing found line by line; try the whole transcript as a Gemini document.
+pub(crate) fn gemini_fallback(raw: &[u8], out: &mut Prompts) {
     if out.prompts.is_empty() && out.model.is_empty() {
         if let Ok(doc) = serde_json::from_slice::<Value>(raw) {
             out.prompts = super::gemini::user_prompts(&doc);
         }
     }
-    out
 }
 
 /// The line loop of §4 with a pluggable "kind of line" rule (Droid takes it from
@@ -98,44 +162,29 @@ pub(crate) fn extract(raw: &[u8]) -> Prompts {
 pub(crate) fn extract_lines(raw: &[u8], kind: &dyn Fn(&Value) -> Result<String, ()>) -> Prompts {
     let mut out = Prompts::default();
     for line in json_lines(raw) {
-        if !line.is_object() {
-            continue;
-        }
-        let Ok(kind) = kind(&line) else {
-            continue;
-        };
-        match kind.as_str() {
-            "user" => {
-                let text = user_text(line.get("message"));
-                if !text.is_empty() {
-                    out.prompts.push(text);
-                }
-            }
-            "assistant" if out.model.is_empty() => {
-                out.model = s(line.get("message").and_then(|m| m.get("model"))).to_string();
-            }
-            _ => {}
-        }
+        out.line(&line, kind);
     }
     out
 }
 
-/// §3.1 token usage over the lines whose `kind` is `assistant`: per `message.id`, the usage with
-/// the highest `output_tokens` (streaming writes several lines per response; ties keep the
-/// first), summed. Lines without an id are skipped.
-pub(crate) fn anthropic_tokens(raw: &[u8], kind: &dyn Fn(&Value) -> String) -> TokenUsage {
-    let mut order: Vec<String> = Vec::new();
-    let mut best: HashMap<String, TokenUsage> = HashMap::new();
-    for line in json_lines(raw) {
-        if kind(&line) != "assistant" {
-            continue;
-        }
+/// §3.1 token usage over assistant lines: per `message.id`, the usage with the highest
+/// `output_tokens` (streaming writes several lines per response; ties keep the first), summed in
+/// first-seen order. Lines without an id are skipped.
+#[derive(Default)]
+struct TokenTally {
+    order: Vec<String>,
+    best: HashMap<String, TokenUsage>,
+}
+
+impl TokenTally {
+    /// An assistant line.
+    fn line(&mut self, line: &Value) {
         let Some(message) = line.get("message") else {
-            continue;
+            return;
         };
         let id = s(message.get("id"));
         if id.is_empty() {
-            continue;
+            return;
         }
         let u = message.get("usage");
         let field = |k: &str| n(u.and_then(|u| u.get(k)));
@@ -147,56 +196,48 @@ pub(crate) fn anthropic_tokens(raw: &[u8], kind: &dyn Fn(&Value) -> String) -> T
             api_call_count: 1,
             subagent_tokens: None,
         };
-        match best.get_mut(id) {
+        match self.best.get_mut(id) {
             Some(kept) => {
                 if usage.output_tokens > kept.output_tokens {
                     *kept = usage;
                 }
             }
             None => {
-                order.push(id.to_string());
-                best.insert(id.to_string(), usage);
+                self.order.push(id.to_string());
+                self.best.insert(id.to_string(), usage);
             }
         }
     }
-    let mut total = TokenUsage::default();
-    for id in &order {
-        if let Some(u) = best.get(id) {
-            total.add(u);
+
+    fn total(&self) -> TokenUsage {
+        let mut total = TokenUsage::default();
+        for id in &self.order {
+            if let Some(u) = self.best.get(id) {
+                total.add(u);
+            }
         }
+        total
     }
-    total
 }
 
-/// Files written by assistant `tool_use` blocks named in `tools`: `input.file_path`, else
-/// `input.notebook_path`, de-duplicated in first-seen order.
-pub(crate) fn anthropic_files(
-    raw: &[u8],
-    kind: &dyn Fn(&Value) -> String,
-    tools: &[&str],
-) -> Vec<String> {
-    let mut files: Vec<String> = Vec::new();
-    for line in json_lines(raw) {
-        if kind(&line) != "assistant" {
+/// Files written by one assistant line's `tool_use` blocks named in `tools`: `input.file_path`,
+/// else `input.notebook_path`, de-duplicated in first-seen order.
+fn file_line(line: &Value, tools: &[&str], files: &mut Vec<String>) {
+    let content = line.get("message").and_then(|m| m.get("content"));
+    let Some(Value::Array(blocks)) = content else {
+        return;
+    };
+    for b in blocks {
+        if s(b.get("type")) != "tool_use" || !tools.contains(&s(b.get("name"))) {
             continue;
         }
-        let content = line.get("message").and_then(|m| m.get("content"));
-        let Some(Value::Array(blocks)) = content else {
-            continue;
-        };
-        for b in blocks {
-            if s(b.get("type")) != "tool_use" || !tools.contains(&s(b.get("name"))) {
-                continue;
-            }
-            let input = b.get("input");
-            let mut path = s(input.and_then(|i| i.get("file_path")));
-            if path.is_empty() {
-                path = s(input.and_then(|i| i.get("notebook_path")));
-            }
-            push_file(&mut files, path);
+        let input = b.get("input");
+        let mut path = s(input.and_then(|i| i.get("file_path")));
+        if path.is_empty() {
+            path = s(input.and_then(|i| i.get("notebook_path")));
         }
+        push_file(files, path);
     }
-    files
 }
 
 pub(crate) fn push_file(files: &mut Vec<String>, path: &str) {
@@ -248,7 +289,7 @@ mod tests {
 {"type":"assistant","message":{"usage":{"input_tokens":100,"output_tokens":100}}}
 {"type":"assistant","message":{"id":"b","usage":{"input_tokens":1,"output_tokens":2,"cache_creation_input_tokens":4}}}
 "#;
-        let u = anthropic_tokens(raw, &type_or_role);
+        let u = anthropic_scan(raw, &generic_kind, &type_or_role, &[]).tokens;
         assert_eq!(
             (
                 u.input_tokens,
