@@ -249,7 +249,30 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
 
     progress.set(format!("Writing {}", v1::BRANCH));
     let t = std::time::Instant::now();
-    let written = v1::write(repo, &session)?;
+    // The compact transcript of the v2 mirror depends only on the redacted transcript: make it
+    // (and write its blobs) on a second thread while the v1 writer runs. Whatever happens there
+    // only reaches the v2 stage, which reports it as a warning.
+    let precompact = settings.checkpoints_v2.value && !located.agent.is_external();
+    let git_dir = repo.git_dir().to_path_buf();
+    let (written, precompacted) = std::thread::scope(|scope| {
+        let job = precompact
+            .then(|| {
+                std::thread::Builder::new()
+                    .name(v2::PRECOMPACT_THREAD.into())
+                    .spawn_scoped(scope, || {
+                        v2::precompact(&git_dir, &redacted, display, &version)
+                    })
+                    .ok()
+            })
+            .flatten();
+        let written = v1::write(repo, &session);
+        let precompacted = job.map(|j| {
+            j.join()
+                .unwrap_or_else(|_| v2::Precompacted::Failed("internal error in compaction".into()))
+        });
+        (written, precompacted)
+    });
+    let written = written?;
     log::debug!("v1 write took {:?}", t.elapsed());
     let mut refs = vec![v1::BRANCH.to_string()];
     drop(chunks);
@@ -279,6 +302,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
                 author: &author,
                 compactor,
                 same_as_v1: matches!(v1_bytes, std::borrow::Cow::Borrowed(_)),
+                precompacted: precompacted.as_ref(),
             },
         )
     {

@@ -135,6 +135,11 @@ impl Repo {
         })
     }
 
+    /// The repository's git directory (for a linked worktree, its own one).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
     /// The worktree root.
     pub fn workdir(&self) -> &Path {
         &self.workdir

@@ -8,6 +8,7 @@ use git_attach::cli::{self, Parsed};
 use git_attach::{attach, messages};
 
 fn main() -> ExitCode {
+    quiet_worker_panics();
     let parsed = match cli::parse(std::env::args_os().skip(1)) {
         Ok(p) => p,
         Err(e) => return report(&e),
@@ -35,6 +36,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A panic on the v2 compaction thread is a v2 failure, reported by the v2 stage as a warning
+/// line; keep Rust's panic message for it off the terminal. Every other panic is reported as
+/// usual (it is a bug).
+fn quiet_worker_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(git_attach::v2::PRECOMPACT_THREAD) {
+            log::debug!("v2 compaction panicked: {info}");
+        } else {
+            default(info);
+        }
+    }));
 }
 
 fn is_broken_pipe(e: &git_attach::error::Error) -> bool {

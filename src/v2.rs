@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 
 use serde_json::{Map, Value};
 
@@ -32,6 +33,48 @@ pub const INIT_MESSAGE: &str = "Initialize v2 ref";
 /// `DefaultMaxCheckpointsPerGeneration`.
 pub const GENERATION_SIZE: usize = 100;
 const MAX_ATTEMPTS: u32 = 20;
+
+/// A compact transcript made ahead of the stage, on another thread while the v1 writer runs
+/// ([`precompact`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precompacted {
+    /// `transcript.jsonl` and `transcript_hash.txt`, already written as blobs.
+    Blobs { transcript: Oid, hash: Oid },
+    /// Compaction produced no output.
+    Empty,
+    /// Compaction failed; the stage reports the cause as a warning.
+    Failed(String),
+}
+
+/// Thread name of [`precompact`] work; `main` keeps its panics off the terminal.
+pub const PRECOMPACT_THREAD: &str = "git-attach-v2-compact";
+
+/// Compacts the redacted transcript and writes its two blobs through a handle of its own on the
+/// repository at `git_dir`, so that it can run beside the v1 writer. Never panics out.
+pub fn precompact(
+    git_dir: &Path,
+    transcript: &[u8],
+    agent: &str,
+    cli_version: &str,
+) -> Precompacted {
+    let work = || -> Result<Precompacted> {
+        let bytes = compact::compact(transcript, agent, cli_version, 0)
+            .map_err(|e| Error::git("compact transcript generation failed", e))?;
+        if bytes.is_empty() {
+            return Ok(Precompacted::Empty);
+        }
+        let repo = Repo::open(git_dir)?;
+        Ok(Precompacted::Blobs {
+            transcript: repo.write_blob(&bytes)?,
+            hash: repo.write_blob(v1::content_hash(&bytes).as_bytes())?,
+        })
+    };
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => Precompacted::Failed(e.to_string()),
+        Err(panic) => Precompacted::Failed(panic_message(panic.as_ref())),
+    }
+}
 
 /// A compactor supplied by the caller: compact bytes of a redacted transcript, or `None`.
 pub type Compactor<'a> = &'a dyn Fn(&[u8]) -> Option<Vec<u8>>;
@@ -58,6 +101,8 @@ pub struct MirrorInput<'a> {
     /// whose v1 copy is sanitized): v1's chunk and hash blobs are then the raw transcript's, and
     /// the stage reuses them without chunking and hashing 100 MB again.
     pub same_as_v1: bool,
+    /// The compact transcript, when it was made ahead of the stage.
+    pub precompacted: Option<&'a Precompacted>,
 }
 
 /// Runs the stage; never fails, never panics out. Returns whether both v2 refs were written.
@@ -173,6 +218,7 @@ fn stage(repo: &Repo, input: &MirrorInput<'_>) -> Result<bool> {
         agent: input.agent,
         compactor: input.compactor,
         same_as_v1: input.same_as_v1,
+        precompacted: input.precompacted,
     };
     let message = format!("Checkpoint: {id}\n");
     for attempt in 0..MAX_ATTEMPTS {
@@ -226,6 +272,7 @@ struct NewSlot<'a> {
     agent: &'a str,
     compactor: Option<Compactor<'a>>,
     same_as_v1: bool,
+    precompacted: Option<&'a Precompacted>,
 }
 
 enum Applied {
@@ -534,14 +581,40 @@ impl Mirror<'_> {
                 main_files.insert(name.into(), e);
             }
         }
-        let compact_bytes = match n.compactor {
-            Some(external) => external(n.transcript).filter(|b| !b.is_empty()),
-            None => self.compact(n.transcript, n.agent, 0),
+        let has_compact = match n.precompacted {
+            Some(Precompacted::Blobs { transcript, hash }) => {
+                main_files.insert(
+                    "transcript.jsonl".into(),
+                    Entry::blob(transcript.to_owned()),
+                );
+                main_files.insert("transcript_hash.txt".into(), Entry::blob(hash.to_owned()));
+                true
+            }
+            Some(Precompacted::Empty) => {
+                log::warn!(
+                    "checkpoint {}: transcript.jsonl generation produced no output",
+                    self.id
+                );
+                false
+            }
+            Some(Precompacted::Failed(e)) => {
+                log::warn!("checkpoint {}: {e}", self.id);
+                false
+            }
+            None => {
+                let compact_bytes = match n.compactor {
+                    Some(external) => external(n.transcript).filter(|b| !b.is_empty()),
+                    None => self.compact(n.transcript, n.agent, 0),
+                };
+                match compact_bytes {
+                    Some(c) => {
+                        put_compact(self.repo, &mut main_files, &c)?;
+                        true
+                    }
+                    None => false,
+                }
+            }
         };
-        let has_compact = compact_bytes.is_some();
-        if let Some(c) = compact_bytes {
-            put_compact(self.repo, &mut main_files, &c)?;
-        }
         let has_prompt = main_files.contains_key("prompt.txt");
         m.put_dir(&d, &main_files);
 
