@@ -190,3 +190,57 @@ fn json_reports_the_attach() {
     assert_eq!(v["refs"].as_array().unwrap().len(), 3);
     assert_eq!(env2.rev("HEAD").unwrap(), head);
 }
+
+#[test]
+fn on_a_terminal_the_newest_session_is_proposed_and_confirmed() {
+    use std::io::Write;
+    let env = Env::new();
+    three_agents(&env);
+    let mut child = env
+        .attach_cmd(&[])
+        .env("GIT_ATTACH_INTERACTIVE", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Yes to the session, no to the amend.
+    child.stdin.take().unwrap().write_all(b"\nn\n").unwrap();
+    let run = Run::from(child.wait_with_output().unwrap()).ok();
+    assert!(
+        run.stderr.starts_with(
+            "Newest session: codex-1 (codex): codex prompt\nAttach this session? [Y/n] "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.starts_with("Attached session codex-1\n"),
+        "{run:?}"
+    );
+    assert!(run
+        .stdout
+        .contains("Copy to your commit message to attach:"));
+
+    // Declining attaches nothing.
+    let env = Env::new();
+    three_agents(&env);
+    let before = env.snapshot();
+    let mut child = env
+        .attach_cmd(&[])
+        .env("GIT_ATTACH_INTERACTIVE", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
+    let run = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("error: nothing attached"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+}
