@@ -166,7 +166,12 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     // Metadata extraction reads the raw transcript and redaction the normalized one: neither
     // depends on the other, so they run side by side (each is a full pass over the transcript).
     let (info, redacted) = std::thread::scope(|scope| {
-        let info = scope.spawn(|| agent::session_info(&ctx, &located.agent, &raw, &located.path));
+        let info = scope.spawn(|| {
+            let t = std::time::Instant::now();
+            let info = agent::session_info(&ctx, &located.agent, &raw, &located.path);
+            log::debug!("metadata extraction took {:?}", t.elapsed());
+            info
+        });
         let stored = transcript::normalize_for_storage(display, &raw);
         let redacted = redactor.transcript(&stored);
         drop(stored);
@@ -221,6 +226,8 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         time: now.secs,
         offset_minutes: offset,
     };
+    // With v2 on, the v2 compact transcript is made on a second thread while v1 writes.
+    let precompact = settings.checkpoints_v2.value && !located.agent.is_external();
     let session = v1::NewSession {
         checkpoint: &checkpoint,
         session_id: &session_id,
@@ -232,6 +239,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         cli_version: &version,
         author: &author,
         remote: &settings.remote.value,
+        parallel_writes: !precompact,
     };
 
     if args.dry_run {
@@ -252,7 +260,6 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
     // The compact transcript of the v2 mirror depends only on the redacted transcript: make it
     // (and write its blobs) on a second thread while the v1 writer runs. Whatever happens there
     // only reaches the v2 stage, which reports it as a warning.
-    let precompact = settings.checkpoints_v2.value && !located.agent.is_external();
     let git_dir = repo.git_dir().to_path_buf();
     let (written, precompacted) = std::thread::scope(|scope| {
         let job = precompact

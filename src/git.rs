@@ -414,6 +414,52 @@ impl Repo {
             .map_err(git_err("cannot write a blob"))
     }
 
+    /// Writes several blobs, spread over the machine's cores: a transcript above 50 MiB is
+    /// several chunks, and hashing and compressing each is independent work. The extra threads
+    /// use handles of their own on the repository (a handle is not shared between threads).
+    pub fn write_blobs(&self, blobs: &[&[u8]]) -> Result<Vec<Oid>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(blobs.len());
+        if threads <= 1 {
+            return blobs.iter().map(|b| self.write_blob(b)).collect();
+        }
+        let git_dir = self.git_dir().to_path_buf();
+        let mut ids: Vec<Option<Oid>> = vec![None; blobs.len()];
+        let results: Vec<Result<Vec<(usize, Oid)>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..threads)
+                .map(|t| {
+                    let git_dir = &git_dir;
+                    scope.spawn(move || -> Result<Vec<(usize, Oid)>> {
+                        let repo = Repo::open(git_dir)?;
+                        (t..blobs.len())
+                            .step_by(threads)
+                            .map(|i| Ok((i, repo.write_blob(blobs[i])?)))
+                            .collect()
+                    })
+                })
+                .collect();
+            let mut results = vec![(0..blobs.len())
+                .step_by(threads)
+                .map(|i| Ok((i, self.write_blob(blobs[i])?)))
+                .collect::<Result<Vec<_>>>()];
+            for w in workers {
+                results.push(w.join().unwrap_or_else(|_| {
+                    Err(Error::git("cannot write a blob", "a writer thread failed"))
+                }));
+            }
+            results
+        });
+        for r in results {
+            for (i, oid) in r? {
+                ids[i] = Some(oid);
+            }
+        }
+        ids.into_iter()
+            .map(|o| o.ok_or_else(|| Error::git("cannot write a blob", "a chunk was not written")))
+            .collect()
+    }
+
     /// The id `bytes` would have as a blob, without writing it.
     pub fn hash_blob(bytes: &[u8]) -> Result<Oid> {
         Oid::hash_object(ObjectType::Blob, bytes).map_err(git_err("cannot hash a blob"))

@@ -55,6 +55,9 @@ pub struct NewSession<'a> {
     pub author: &'a Ident,
     /// Remote whose tracking branch seeds a missing local branch.
     pub remote: &'a str,
+    /// Write the transcript's chunks on several threads (off when another thread already keeps
+    /// the second core busy).
+    pub parallel_writes: bool,
 }
 
 /// `sha256:<64 hex>`.
@@ -205,11 +208,17 @@ pub fn reaggregate(
 /// files by name.
 fn write_slot_blobs(repo: &Repo, s: &NewSession<'_>) -> Result<FlatTree> {
     let mut files = FlatTree::new();
-    for (i, chunk) in s.chunks.iter().enumerate() {
-        files.insert(
-            chunk_name("full.jsonl", i),
-            Entry::blob(repo.write_blob(chunk)?),
-        );
+    let chunks: Vec<&[u8]> = s.chunks.iter().map(|c| c.as_ref()).collect();
+    let ids = if s.parallel_writes {
+        repo.write_blobs(&chunks)?
+    } else {
+        chunks
+            .iter()
+            .map(|c| repo.write_blob(c))
+            .collect::<Result<Vec<_>>>()?
+    };
+    for (i, oid) in ids.into_iter().enumerate() {
+        files.insert(chunk_name("full.jsonl", i), Entry::blob(oid));
     }
     files.insert(
         "content_hash.txt".into(),

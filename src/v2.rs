@@ -58,8 +58,10 @@ pub fn precompact(
     cli_version: &str,
 ) -> Precompacted {
     let work = || -> Result<Precompacted> {
+        let t = std::time::Instant::now();
         let bytes = compact::compact(transcript, agent, cli_version, 0)
             .map_err(|e| Error::git("compact transcript generation failed", e))?;
+        log::debug!("compaction took {:?} ({} bytes)", t.elapsed(), bytes.len());
         if bytes.is_empty() {
             return Ok(Precompacted::Empty);
         }
