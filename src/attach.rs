@@ -189,7 +189,6 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
             cause: e.to_string(),
         }
     })?;
-    let content_hash = v1::content_hash(&v1_bytes);
     let prompt = info
         .first_prompt
         .as_deref()
@@ -233,7 +232,7 @@ fn attach(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) ->
         session_id: &session_id,
         agent: display,
         chunks: &chunks,
-        content_hash: &content_hash,
+        content: &v1_bytes,
         prompt: prompt.as_deref(),
         metadata: &metadata,
         cli_version: &version,

@@ -45,8 +45,8 @@ pub struct NewSession<'a> {
     pub agent: &'a str,
     /// The stored transcript, chunk by chunk (`full.jsonl`, `full.jsonl.001`, …).
     pub chunks: &'a [Cow<'a, [u8]>],
-    /// `sha256:<hex>` of the whole stored transcript.
-    pub content_hash: &'a str,
+    /// The whole stored transcript (`content_hash.txt` is its SHA-256).
+    pub content: &'a [u8],
     /// `prompt.txt` content (already redacted), if there is a prompt.
     pub prompt: Option<&'a str>,
     /// The session's `metadata.json` content.
@@ -209,20 +209,25 @@ pub fn reaggregate(
 fn write_slot_blobs(repo: &Repo, s: &NewSession<'_>) -> Result<FlatTree> {
     let mut files = FlatTree::new();
     let chunks: Vec<&[u8]> = s.chunks.iter().map(|c| c.as_ref()).collect();
-    let ids = if s.parallel_writes {
-        repo.write_blobs(&chunks)?
-    } else {
-        chunks
-            .iter()
-            .map(|c| repo.write_blob(c))
-            .collect::<Result<Vec<_>>>()?
-    };
+    // The content hash is a second full pass over the transcript: take it beside the writes.
+    let (ids, hash) = std::thread::scope(|scope| {
+        let hash = scope.spawn(|| content_hash(s.content));
+        let ids = if s.parallel_writes {
+            repo.write_blobs(&chunks)
+        } else {
+            chunks.iter().map(|c| repo.write_blob(c)).collect()
+        };
+        let hash = hash.join();
+        (ids, hash)
+    });
+    let ids: Vec<Oid> = ids?;
+    let hash = hash.map_err(|_| Error::git("cannot hash the transcript", "internal error"))?;
     for (i, oid) in ids.into_iter().enumerate() {
         files.insert(chunk_name("full.jsonl", i), Entry::blob(oid));
     }
     files.insert(
         "content_hash.txt".into(),
-        Entry::blob(repo.write_blob(s.content_hash.as_bytes())?),
+        Entry::blob(repo.write_blob(hash.as_bytes())?),
     );
     if let Some(p) = s.prompt {
         files.insert(
