@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use git_attach::cli::{self, Parsed};
-use git_attach::{attach, messages};
+use git_attach::{commands, messages};
 
 fn main() -> ExitCode {
     quiet_worker_panics();
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Parsed::Version => stdout.write_all(cli::version_text().as_bytes()),
         Parsed::Run(args) => {
             init_logging(args.verbosity);
-            return match attach::run(&args, &mut stdout) {
+            return match commands::run(&args, &mut stdout) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => report(&e),
