@@ -64,14 +64,20 @@ pub fn fetch_v1(remote: &str) -> Result<bool> {
         "+refs/heads/entire/checkpoints/v1:{}",
         v1::remote_branch(remote)
     );
-    match git(&[
+    fetch(remote, &spec)
+}
+
+/// `git fetch` of one refspec; `Ok(false)` when the remote does not have the ref.
+fn fetch(remote: &str, spec: &str) -> Result<bool> {
+    let args = [
         "fetch",
         "--quiet",
         "--no-tags",
         "--no-write-fetch-head",
         remote,
-        &spec,
-    ]) {
+        spec,
+    ];
+    match git(&args) {
         Ok(_) => Ok(true),
         Err(Error::GitCommand { cause, .. }) if cause.contains("couldn't find remote ref") => {
             Ok(false)
@@ -239,20 +245,8 @@ fn sync_v2(repo: &Repo, remote: &str, who: &Ident) -> Result<()> {
     let mut temp = Vec::new();
     for (name, label) in [(v2::MAIN, "v2/main"), (v2::FULL_CURRENT, "v2/full/current")] {
         let tmp = format!("{FETCH_NS}{}", &name["refs/".len()..]);
-        let spec = format!("+{name}:{tmp}");
-        match git(&[
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            remote,
-            &spec,
-        ]) {
-            Ok(_) => {}
-            Err(Error::GitCommand { cause, .. }) if cause.contains("couldn't find remote ref") => {
-                continue
-            }
-            Err(e) => return Err(e),
+        if !fetch(remote, &format!("+{name}:{tmp}"))? {
+            continue;
         }
         temp.push(tmp.clone());
         if let Some(fetched) = repo.ref_target(&tmp)? {

@@ -366,3 +366,39 @@ fn push_without_a_branch_says_so() {
         "Nothing to push to origin: there is no entire/checkpoints/v1 branch yet\n"
     );
 }
+
+#[test]
+fn a_rejected_push_merges_the_v2_refs_too() {
+    let w = World::new();
+    let a = w.env.repo.clone();
+    let b = w.clone("b");
+    for dir in [&a, &b] {
+        w.git(dir, &["config", "attach.checkpointsV2", "true"]);
+    }
+    w.session(&a, "s-a", "a");
+    w.session(&b, "s-b", "b");
+    w.attach(&a, &["s-a", "--no-amend"]).ok();
+    w.attach(&b, &["s-b", "--no-amend"]).ok();
+    w.attach(&a, &["--push"]).ok();
+    let run = w.attach(&b, &["--push"]).ok();
+    assert!(
+        run.stdout.contains("refs/entire/checkpoints/v2/main"),
+        "{run:?}"
+    );
+    for r in [
+        "refs/entire/checkpoints/v2/main",
+        "refs/entire/checkpoints/v2/full/current",
+    ] {
+        let tip = w.origin_rev(r).unwrap();
+        let parents = w.git(&w.origin, &["log", "-1", "--format=%P", &tip]);
+        assert_eq!(parents.split_whitespace().count(), 2, "{r} is a merge");
+        let listing = w.git(&w.origin, &["ls-tree", "-r", "--name-only", &tip]);
+        let checkpoints: std::collections::BTreeSet<&str> =
+            listing.lines().map(|l| &l[..13]).collect();
+        assert_eq!(checkpoints.len(), 2, "{r}: {listing}");
+    }
+    // The local refs are the merged ones, and no temporary fetch ref is left behind.
+    let local = w.git(&b, &["for-each-ref", "--format=%(refname)"]);
+    assert!(!local.contains("refs/git-attach/"), "{local}");
+    w.fsck(&b);
+}
