@@ -96,11 +96,11 @@ pub fn attach(
     if located.auto_detected {
         writeln_out(out, &messages::auto_detected(&located.agent.name))?;
     }
-    let mut progress = Progress::start(format!("Reading session {session_id}"));
+    let mut progress = Progress::start(messages::progress_reading(&session_id));
     let t = std::time::Instant::now();
     let raw = read(&ctx, &located, args.transcript.is_some())?;
     log::debug!("read {} bytes in {:?}", raw.len(), t.elapsed());
-    progress.set(format!("Redacting session {session_id}"));
+    progress.set(messages::progress_redacting(&session_id));
     let display = located.agent.display_type.as_str();
     // Metadata extraction reads the raw transcript and redaction the normalized one: neither
     // depends on the other, so they run side by side (each is a full pass over the transcript).
@@ -193,7 +193,7 @@ pub fn attach(
         });
     }
 
-    progress.set(format!("Writing {}", v1::BRANCH));
+    progress.set(messages::progress_writing(v1::BRANCH));
     let t = std::time::Instant::now();
     // The compact transcript of the v2 mirror depends only on the redacted transcript: make it
     // (and write its blobs) on a second thread while the v1 writer runs. Whatever happens there
@@ -223,7 +223,7 @@ pub fn attach(
     drop(chunks);
 
     if settings.checkpoints_v2.value {
-        progress.set("Mirroring into checkpoints v2");
+        progress.set(messages::PROGRESS_MIRRORING);
     }
     let external_compactor = |transcript: &[u8]| -> Option<Vec<u8>> {
         external_compact(&ctx, &located.agent, &redactor, transcript)
@@ -549,48 +549,26 @@ fn report_dry_run(
     from_head: bool,
 ) -> Result<()> {
     let dir = format!("{}/{}", s.checkpoint.path(), plan.slot);
-    let mut text = format!(
-        "Would attach session {} ({}, {})\n",
-        s.session_id,
-        located.agent.name,
-        located.path.display()
-    );
-    text.push_str(&messages::captured(
-        info.turns,
-        &info.model,
-        info.token_usage.as_ref(),
-    ));
-    text.push('\n');
-    text.push_str(&format!(
-        "  {} checkpoint {}, slot {}{}\n",
-        if plan.existed { "Existing" } else { "New" },
-        s.checkpoint,
-        plan.slot,
-        if plan.reused {
-            " (replacing this session's earlier copy)"
-        } else {
-            ""
-        }
-    ));
-    text.push_str(&format!("  Would write {}:\n", v1::BRANCH));
-    for name in v1::slot_file_names(s.chunks.len(), s.prompt.is_some()) {
-        text.push_str(&format!("    {dir}/{name}\n"));
-    }
-    text.push_str(&format!("    {}/metadata.json\n", s.checkpoint.path()));
-    if settings.checkpoints_v2.value {
-        text.push_str("  Would mirror into refs/entire/checkpoints/v2/main and refs/entire/checkpoints/v2/full/current\n");
-    }
-    text.push_str(&format!(
-        "  Would write the session state {}.json\n",
-        s.session_id
-    ));
-    if !from_head {
-        text.push_str(&format!(
-            "  Would link HEAD with Entire-Checkpoint: {}\n",
-            s.checkpoint
-        ));
-    }
-    write_out(out, &text)
+    let mut files: Vec<String> = v1::slot_file_names(s.chunks.len(), s.prompt.is_some())
+        .into_iter()
+        .map(|name| format!("{dir}/{name}"))
+        .collect();
+    files.push(format!("{}/metadata.json", s.checkpoint.path()));
+    let report = messages::DryRun {
+        session_id: s.session_id,
+        agent: &located.agent.name,
+        path: &located.path,
+        captured: messages::captured(info.turns, &info.model, info.token_usage.as_ref()),
+        checkpoint: s.checkpoint.as_str(),
+        existed: plan.existed,
+        slot: plan.slot,
+        reused: plan.reused,
+        branch: v1::BRANCH,
+        files,
+        v2: settings.checkpoints_v2.value,
+        link: !from_head,
+    };
+    write_out(out, &messages::dry_run(&report))
 }
 
 /// Links HEAD to the checkpoint: amends after asking (or with `--force`), or prints the trailer.

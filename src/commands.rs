@@ -160,14 +160,14 @@ fn push(repo: &Repo, settings: &Settings, remote: Option<&str>, out: &mut dyn Wr
 /// `--backfill`.
 fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) -> Result<()> {
     let who = identity(settings);
-    let mut progress = Progress::start("Backfilling checkpoints");
+    let mut progress = Progress::start(messages::progress_backfill(0, 0));
     let report = v2::backfill(
         repo,
         &who,
         &cli_version(),
         args.dry_run,
         &settings.remote.value,
-        &mut |done, total| progress.set(format!("Backfilling checkpoints: {done}/{total}")),
+        &mut |done, total| progress.set(messages::progress_backfill(done, total)),
     )?;
     progress.finish();
     for (id, why) in &report.skipped {
@@ -177,16 +177,7 @@ fn backfill(repo: &Repo, settings: &Settings, args: &Args, out: &mut dyn Write) 
         return writeln_out(out, messages::NOTHING_TO_BACKFILL);
     }
     for (id, slots) in &report.checkpoints {
-        let slots: Vec<String> = slots.iter().map(usize::to_string).collect();
-        let verb = if args.dry_run {
-            "Would mirror"
-        } else {
-            "Mirrored"
-        };
-        writeln_out(
-            out,
-            &format!("{verb} checkpoint {id} (slots {})", slots.join(", ")),
-        )?;
+        writeln_out(out, &messages::mirrored(args.dry_run, id.as_str(), slots))?;
     }
     if !args.dry_run {
         writeln_out(out, &messages::backfilled(report.checkpoints.len()))?;

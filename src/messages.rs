@@ -232,6 +232,93 @@ pub fn nothing_to_push(remote: &str) -> String {
     format!("Nothing to push to {remote}: there is no entire/checkpoints/v1 branch yet")
 }
 
+/// What `--dry-run` reports.
+pub struct DryRun<'a> {
+    pub session_id: &'a str,
+    pub agent: &'a str,
+    pub path: &'a std::path::Path,
+    /// The `Captured:` line.
+    pub captured: String,
+    pub checkpoint: &'a str,
+    pub existed: bool,
+    pub slot: usize,
+    pub reused: bool,
+    pub branch: &'a str,
+    /// Paths inside the branch that would be written.
+    pub files: Vec<String>,
+    pub v2: bool,
+    /// Whether HEAD would be linked (it does not name the checkpoint yet).
+    pub link: bool,
+}
+
+pub fn dry_run(d: &DryRun<'_>) -> String {
+    let mut text = format!(
+        "Would attach session {} ({}, {})\n{}\n",
+        d.session_id,
+        d.agent,
+        d.path.display(),
+        d.captured
+    );
+    text.push_str(&format!(
+        "  {} checkpoint {}, slot {}{}\n",
+        if d.existed { "Existing" } else { "New" },
+        d.checkpoint,
+        d.slot,
+        if d.reused {
+            " (replacing this session's earlier copy)"
+        } else {
+            ""
+        }
+    ));
+    text.push_str(&format!("  Would write {}:\n", d.branch));
+    for f in &d.files {
+        text.push_str(&format!("    {f}\n"));
+    }
+    if d.v2 {
+        text.push_str("  Would mirror into refs/entire/checkpoints/v2/main and refs/entire/checkpoints/v2/full/current\n");
+    }
+    text.push_str(&format!(
+        "  Would write the session state {}.json\n",
+        d.session_id
+    ));
+    if d.link {
+        text.push_str(&format!(
+            "  Would link HEAD with Entire-Checkpoint: {}\n",
+            d.checkpoint
+        ));
+    }
+    text
+}
+
+/// One checkpoint of `--backfill`.
+pub fn mirrored(dry_run: bool, checkpoint: &str, slots: &[usize]) -> String {
+    let slots: Vec<String> = slots.iter().map(usize::to_string).collect();
+    let verb = if dry_run { "Would mirror" } else { "Mirrored" };
+    format!(
+        "{verb} checkpoint {checkpoint} (slots {})",
+        slots.join(", ")
+    )
+}
+
+/// Progress lines.
+pub fn progress_reading(session_id: &str) -> String {
+    format!("Reading session {session_id}")
+}
+
+pub fn progress_redacting(session_id: &str) -> String {
+    format!("Redacting session {session_id}")
+}
+
+pub fn progress_writing(refname: &str) -> String {
+    format!("Writing {refname}")
+}
+
+pub const PROGRESS_MIRRORING: &str = "Mirroring into checkpoints v2";
+
+pub fn progress_backfill(done: usize, total: usize) -> String {
+    format!("Backfilling checkpoints: {done}/{total}")
+}
+
 pub const DISABLED: &str = "git-attach is disabled in this repository";
 
 pub fn state_not_saved(cause: &str) -> String {
