@@ -44,18 +44,48 @@ impl<'a> View<'a> {
 }
 
 pub(super) fn convert(input: &[u8], w: &mut Writer, unwrap: Unwrap) {
-    let entries: Vec<Entry> = lines(input)
-        .filter_map(rawjson::parse_obj)
-        .filter_map(|o| {
-            let view = match unwrap {
-                Unwrap::Droid => super::droid::unwrap(&o),
-                Unwrap::None => View::of(&o),
-            };
-            entry(view)
-        })
-        .collect();
+    convert_split(input, w, unwrap, PARALLEL_MIN);
+}
+
+fn convert_split(input: &[u8], w: &mut Writer, unwrap: Unwrap, parallel_min: usize) {
+    let parse = |part: &[u8]| -> Vec<Entry> {
+        lines(part)
+            .filter_map(rawjson::parse_obj)
+            .filter_map(|o| {
+                let view = match unwrap {
+                    Unwrap::Droid => super::droid::unwrap(&o),
+                    Unwrap::None => View::of(&o),
+                };
+                entry(view)
+            })
+            .collect()
+    };
+    // Pass 1 reads each line on its own: a large transcript is parsed in two halves, cut at a
+    // line boundary, on two threads; the entries come out in the same order.
+    let cut = (input.len() >= parallel_min)
+        .then(|| input[input.len() / 2..].iter().position(|&b| b == b'\n'))
+        .flatten()
+        .map(|p| input.len() / 2 + p + 1);
+    let entries = match cut {
+        Some(cut) => {
+            let (first, second) = input.split_at(cut);
+            std::thread::scope(|scope| {
+                let later = scope.spawn(|| parse(second));
+                let mut entries = parse(first);
+                match later.join() {
+                    Ok(more) => entries.extend(more),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                entries
+            })
+        }
+        None => parse(input),
+    };
     emit(entries, w);
 }
+
+/// Transcripts at least this large are parsed on two threads.
+const PARALLEL_MIN: usize = 8 << 20;
 
 // ---- pass 1 --------------------------------------------------------------------------------
 
@@ -406,4 +436,38 @@ fn emit_user(u: &User, w: &mut Writer) {
         content,
         ..Line::default()
     });
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    /// Parsing in two halves gives the same lines as one pass, wherever the cut falls: every
+    /// prefix of the real transcripts is cut at its own middle (between a tool call and its
+    /// result, inside streamed fragments, …).
+    #[test]
+    fn two_halves_give_the_same_output_as_one_pass() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compact");
+        for (file, unwrap) in [
+            ("claude_full.jsonl", Unwrap::None),
+            ("droid_full.jsonl", Unwrap::Droid),
+        ] {
+            let input = std::fs::read(dir.join(file)).unwrap();
+            let ends: Vec<usize> = input
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect();
+            for end in ends {
+                let prefix = &input[..end];
+                let run = |min: usize| {
+                    let mut w = Writer::new("claude-code", "0.5.1");
+                    convert_split(prefix, &mut w, unwrap, min);
+                    w.finish()
+                };
+                assert_eq!(run(0), run(usize::MAX), "{file}, first {end} bytes");
+            }
+        }
+    }
 }
