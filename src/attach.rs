@@ -72,8 +72,10 @@ pub fn attach(
     let offset = git::local_offset_minutes();
     let now = Timestamp::now_utc();
 
+    // Loaded once: it decides whether this is only a link, and it is what the attach updates.
+    let prior = State::load(repo.common_dir(), &session_id, now.secs);
     if !args.dry_run {
-        if let Some(state) = State::load(repo.common_dir(), &session_id, now.secs) {
+        if let Some(state) = &prior {
             if let Some(cp) = state.last_checkpoint_id().and_then(CheckpointId::parse) {
                 writeln_out(out, &messages::already_linked(&session_id, cp.as_str()))?;
                 let amended = link(repo, &head, &cp, args, out)?;
@@ -88,18 +90,26 @@ pub fn attach(
         }
     }
 
-    let located = match proposed_agent {
+    let mut progress = Progress::start(messages::progress_reading(&session_id));
+    let t = std::time::Instant::now();
+    let (located, raw) = match proposed_agent {
         // The listing already knows whose session it is.
-        Some(agent) => agent::locate(&ctx, &agent, &session_id)?,
+        Some(agent) => {
+            let located = agent::locate(&ctx, &agent, &session_id)?;
+            let raw = agent::read_transcript(&ctx, &located)?;
+            (located, raw)
+        }
         None => resolve(&ctx, args, settings, &session_id)?,
     };
+    if raw.is_empty() {
+        return Err(Error::TranscriptEmpty {
+            path: located.path.clone(),
+        });
+    }
+    log::debug!("read {} bytes in {:?}", raw.len(), t.elapsed());
     if located.auto_detected {
         writeln_out(out, &messages::auto_detected(&located.agent.name))?;
     }
-    let mut progress = Progress::start(messages::progress_reading(&session_id));
-    let t = std::time::Instant::now();
-    let raw = read(&ctx, &located, args.transcript.is_some())?;
-    log::debug!("read {} bytes in {:?}", raw.len(), t.elapsed());
     progress.set(messages::progress_redacting(&session_id));
     let display = located.agent.display_type.as_str();
     // Metadata extraction reads the raw transcript and redaction the normalized one: neither
@@ -256,8 +266,7 @@ pub fn attach(
     }
 
     progress.finish();
-    let mut state = State::load(repo.common_dir(), &session_id, now.secs)
-        .unwrap_or_else(|| State::new(&session_id, &state::now_local(offset)));
+    let mut state = prior.unwrap_or_else(|| State::new(&session_id, &state::now_local(offset)));
     state.record_attach(
         &AttachRecord {
             cli_version: &version,
@@ -494,45 +503,34 @@ pub fn validate_session_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Finds the transcript: `--transcript`, else the agent's lookup with auto-detection.
-fn resolve(ctx: &Context, args: &Args, settings: &Settings, id: &str) -> Result<Located> {
+/// Finds and reads the transcript: `--transcript` (read once, also for detecting its agent),
+/// else the agent's lookup with auto-detection.
+fn resolve(
+    ctx: &Context,
+    args: &Args,
+    settings: &Settings,
+    id: &str,
+) -> Result<(Located, Vec<u8>)> {
     if let Some(path) = &args.transcript {
+        let raw = std::fs::read(path).map_err(|e| Error::TranscriptUnreadable {
+            path: path.to_path_buf(),
+            cause: e.to_string(),
+        })?;
         let agent = match &args.agent {
             Some(name) => Agent::by_name(ctx, name)?,
-            None => {
-                let bytes = read_file(path)?;
-                agent::detect_from_content(&bytes)
-            }
+            None => agent::detect_from_content(&raw),
         };
-        return Ok(Located {
+        let located = Located {
             agent,
             path: path.clone(),
             auto_detected: false,
-        });
+        };
+        return Ok((located, raw));
     }
     let preferred = Agent::by_name(ctx, &settings.agent.value)?;
-    Ok(agent::locate(ctx, &preferred, id)?)
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::TranscriptUnreadable {
-        path: path.to_path_buf(),
-        cause: e.to_string(),
-    })
-}
-
-fn read(ctx: &Context, located: &Located, is_file: bool) -> Result<Vec<u8>> {
-    let raw = if is_file {
-        read_file(&located.path)?
-    } else {
-        agent::read_transcript(ctx, located)?
-    };
-    if raw.is_empty() {
-        return Err(Error::TranscriptEmpty {
-            path: located.path.clone(),
-        });
-    }
-    Ok(raw)
+    let located = agent::locate(ctx, &preferred, id)?;
+    let raw = agent::read_transcript(ctx, &located)?;
+    Ok((located, raw))
 }
 
 fn absolute(p: &Path) -> PathBuf {
