@@ -90,7 +90,7 @@ fn write_escaped_body(out: &mut Vec<u8>, s: &str, html: bool) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// A string literal as an owned `String` (convenience for tests and small values).
+/// A string literal as an owned `String` (tests and small values).
 pub fn quote(s: &str, html: bool) -> String {
     let mut out = Vec::with_capacity(s.len() + 2);
     write_str(&mut out, s, html);
@@ -109,16 +109,8 @@ pub fn to_vec_indented<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serd
 /// [`to_vec_indented`] for an already built value.
 pub fn value_to_vec_indented(v: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
-    write_indented(&mut out, v, 0, false);
+    write_indented(&mut out, v, 0);
     out.push(b'\n');
-    out
-}
-
-/// Go's `json.MarshalIndent(v, "", "  ")` with HTML escaping on and no trailing newline (used by
-/// Gemini normalization).
-pub fn value_to_vec_indented_html(v: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(512);
-    write_indented(&mut out, v, 0, true);
     out
 }
 
@@ -129,7 +121,8 @@ fn indent(out: &mut Vec<u8>, level: usize) {
     }
 }
 
-fn write_indented(out: &mut Vec<u8>, v: &Value, level: usize, html: bool) {
+/// The indented layout with HTML escaping off, as Entire's metadata writer.
+fn write_indented(out: &mut Vec<u8>, v: &Value, level: usize) {
     match v {
         Value::Array(items) if !items.is_empty() => {
             out.push(b'[');
@@ -138,7 +131,7 @@ fn write_indented(out: &mut Vec<u8>, v: &Value, level: usize, html: bool) {
                     out.push(b',');
                 }
                 indent(out, level + 1);
-                write_indented(out, item, level + 1, html);
+                write_indented(out, item, level + 1);
             }
             indent(out, level);
             out.push(b']');
@@ -150,14 +143,14 @@ fn write_indented(out: &mut Vec<u8>, v: &Value, level: usize, html: bool) {
                     out.push(b',');
                 }
                 indent(out, level + 1);
-                write_str(out, k, html);
+                write_str(out, k, false);
                 out.extend_from_slice(b": ");
-                write_indented(out, item, level + 1, html);
+                write_indented(out, item, level + 1);
             }
             indent(out, level);
             out.push(b'}');
         }
-        other => write_compact(out, other, html),
+        other => write_compact(out, other, false),
     }
 }
 

@@ -111,15 +111,6 @@ impl Redactor {
         Redactor::from_rules(rules::RuleSet::empty())
     }
 
-    /// Built-in rules plus one rule document given as text (tests, tools). `name` is used in
-    /// messages; relative `extend.path` values resolve against the current directory.
-    pub fn with_rules_text(name: &str, text: &str) -> Result<Redactor, RulesError> {
-        let mut loader = load::Loader::default();
-        loader.load_builtin()?;
-        loader.load_text(text, name, None, 0)?;
-        Ok(Redactor::from_rules(loader.finish()))
-    }
-
     fn from_rules(rules: rules::RuleSet) -> Redactor {
         let min_len = rules.min_len().min(entropy::MIN_CANDIDATE);
         Redactor { rules, min_len }
