@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use super::gemini::text_block;
-use super::{clean, lines, user_text_block, Line, ToolResult, Writer};
+use super::{clean, lines, Line, ToolResult, Writer};
 use crate::transcript::rawjson::{self, Obj, TypeMismatch};
 
 /// User texts starting with these are harness context, not prompts.
@@ -127,14 +127,7 @@ pub(super) fn convert(input: &[u8], w: &mut Writer) {
                 if text.is_empty() {
                     continue;
                 }
-                let mut content = Vec::new();
-                rawjson::write_array(&mut content, &[user_text_block("", &text)]);
-                w.push(&Line {
-                    user: true,
-                    ts,
-                    content,
-                    ..Line::default()
-                });
+                w.push_user_text(ts, &text);
             }
             ("message", "assistant") => {
                 let text = assistant_text(p.content);

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{lines, user_text_block, Line, ToolResult, Writer};
+use super::{lines, Line, ToolResult, Writer};
 use crate::transcript::rawjson::{self, Obj, TypeMismatch};
 
 /// The assistant line waiting for its tool results; blocks are Go maps of encoded values.
@@ -41,14 +41,7 @@ pub(super) fn convert(input: &[u8], w: &mut Writer) {
                 if content.is_empty() {
                     continue;
                 }
-                let mut c = Vec::new();
-                rawjson::write_array(&mut c, &[user_text_block("", &content)]);
-                w.push(&Line {
-                    user: true,
-                    ts: Some(rawjson::enc_str(&timestamp)),
-                    content: c,
-                    ..Line::default()
-                });
+                w.push_user_text(Some(rawjson::enc_str(&timestamp)), &content);
             }
             "assistant.message" => {
                 flush(pending.take(), w);

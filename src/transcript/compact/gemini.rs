@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
-use super::{clean, user_text_block, CompactError, Line, ToolResult, Writer};
+use super::{clean, CompactError, Line, ToolResult, Writer};
 use crate::transcript::rawjson::{self, Kind, Obj, TypeMismatch};
 
 struct Message<'a> {
@@ -45,14 +45,7 @@ pub(super) fn convert(
                 if text.is_empty() {
                     continue;
                 }
-                let mut content = Vec::new();
-                rawjson::write_array(&mut content, &[user_text_block("", &text)]);
-                w.push(&Line {
-                    user: true,
-                    ts,
-                    content,
-                    ..Line::default()
-                });
+                w.push_user_text(ts, &text);
             }
             "gemini" => {
                 let mut blocks = Vec::new();

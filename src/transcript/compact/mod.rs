@@ -299,6 +299,18 @@ impl Writer {
         }
     }
 
+    /// A user line whose content is one text block without an id (Gemini, Codex, Copilot).
+    pub(crate) fn push_user_text(&mut self, ts: Option<Vec<u8>>, text: &str) {
+        let mut content = Vec::new();
+        rawjson::write_array(&mut content, &[user_text_block("", text)]);
+        self.push(&Line {
+            user: true,
+            ts,
+            content,
+            ..Line::default()
+        });
+    }
+
     pub(crate) fn push(&mut self, line: &Line) {
         let out = &mut self.out;
         out.extend_from_slice(&self.head);
