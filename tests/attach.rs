@@ -414,31 +414,12 @@ fn without_a_terminal_the_trailer_is_printed_and_nothing_amended() {
     assert_eq!(env.rev("HEAD").unwrap(), head);
 }
 
-fn attach_with_answer(env: &Env, args: &[&str], answer: &str) -> Run {
-    let mut child = env
-        .attach_cmd(args)
-        .env("GIT_ATTACH_INTERACTIVE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
-}
-
 #[test]
 fn the_amend_prompt_respects_the_answer() {
     let env = Env::new();
     env.claude_session("s-no", claude_transcript("no", "m1", 1, 1).as_bytes());
     let head = env.rev("HEAD").unwrap();
-    let run = attach_with_answer(&env, &["s-no"], "n\n").ok();
+    let run = env.attach_answering(&["s-no"], "n\n").ok();
     assert!(run.stderr.contains("Last commit: "), "{run:?}");
     assert!(run
         .stderr
@@ -450,7 +431,7 @@ fn the_amend_prompt_respects_the_answer() {
 
     let env = Env::new();
     env.claude_session("s-yes", claude_transcript("yes", "m1", 1, 1).as_bytes());
-    let run = attach_with_answer(&env, &["s-yes"], "\n").ok();
+    let run = env.attach_answering(&["s-yes"], "\n").ok();
     let cp = env.head_checkpoint();
     assert!(
         run.stdout

@@ -173,8 +173,7 @@ fn json_reports_the_attach() {
     assert_eq!(v["amended_commit"], env.rev("HEAD").unwrap());
     assert_eq!(v["linked"], true);
 
-    // Without --force, --json never prompts and never amends.
-    env.claude_session("s2", claude_transcript("two", "m2", 1, 1).as_bytes());
+    // Without --force, --json never prompts and never amends (an empty answer would be yes).
     let env2 = Env::new();
     env2.claude_session("s2", claude_transcript("two", "m2", 1, 1).as_bytes());
     let head = env2.rev("HEAD").unwrap();
@@ -193,20 +192,10 @@ fn json_reports_the_attach() {
 
 #[test]
 fn on_a_terminal_the_newest_session_is_proposed_and_confirmed() {
-    use std::io::Write;
     let env = Env::new();
     three_agents(&env);
-    let mut child = env
-        .attach_cmd(&[])
-        .env("GIT_ATTACH_INTERACTIVE", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // Yes to the session, no to the amend.
-    child.stdin.take().unwrap().write_all(b"\nn\n").unwrap();
-    let run = Run::from(child.wait_with_output().unwrap()).ok();
+    let run = env.attach_answering(&[], "\nn\n").ok();
     assert!(
         run.stderr.starts_with(
             "Newest session: codex-1 (codex): codex prompt\nAttach this session? [Y/n] "
@@ -226,16 +215,7 @@ fn on_a_terminal_the_newest_session_is_proposed_and_confirmed() {
     let env = Env::new();
     three_agents(&env);
     let before = env.snapshot();
-    let mut child = env
-        .attach_cmd(&[])
-        .env("GIT_ATTACH_INTERACTIVE", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
-    let run = Run::from(child.wait_with_output().unwrap());
+    let run = env.attach_answering(&[], "n\n");
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("error: nothing attached"),

@@ -102,6 +102,26 @@ impl Env {
         Run::from(self.attach_cmd(args).output().unwrap())
     }
 
+    /// Runs the binary as on a terminal (`GIT_ATTACH_INTERACTIVE=1`) and types `answer`.
+    pub fn attach_answering(&self, args: &[&str], answer: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .attach_cmd(args)
+            .env("GIT_ATTACH_INTERACTIVE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     /// Writes a Claude Code session where Claude keeps it for this repository.
     pub fn claude_session(&self, id: &str, content: &[u8]) -> PathBuf {
         let dir = self
