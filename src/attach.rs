@@ -663,10 +663,38 @@ fn amend(repo: &Repo, head: &Head, cp: &CheckpointId) -> std::result::Result<git
 }
 
 pub(crate) fn write_out(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| Error::io("cannot write to", "standard output", e))
+    out.write_all(text.as_bytes()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::StdoutClosed
+        } else {
+            Error::io("cannot write to", "standard output", e)
+        }
+    })
 }
 
 pub(crate) fn writeln_out(out: &mut dyn Write, line: &str) -> Result<()> {
     write_out(out, &format!("{line}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that went away (`git attach --list | head -1`) is not an error to report.
+    #[test]
+    fn a_closed_stdout_is_its_own_error() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        assert!(matches!(
+            writeln_out(&mut Closed, "x"),
+            Err(Error::StdoutClosed)
+        ));
+    }
 }

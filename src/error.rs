@@ -54,6 +54,8 @@ pub enum Error {
     NoSessionChosen { newest: Option<(String, String)> },
     /// The user declined at a prompt.
     Declined,
+    /// Standard output was closed by its reader (`git attach --list | head`): not a failure.
+    StdoutClosed,
 }
 
 impl Error {

@@ -13,8 +13,11 @@ use crate::error::{Error, Result};
 
 pub use git2::Oid;
 
-/// The empty tree's id, the same in every SHA-1 repository.
-pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+/// The empty tree's id (`4b825dc6…`), the same in every SHA-1 repository.
+const EMPTY_TREE_ID: [u8; 20] = [
+    0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6e, 0xb9, 0xa0, 0x60, 0xe5, 0x4b, 0xf8, 0xd6, 0x92, 0x88,
+    0xfb, 0xee, 0x49, 0x04,
+];
 
 /// A tree entry: its git mode (`0o100644`, `0o040000`, …) and object id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -348,7 +351,7 @@ impl Repo {
                 .filter(|e| e.kind() == Some(ObjectType::Tree))
                 .map(|e| e.id());
             let sub = self.splice(child, rest, new)?;
-            if sub.to_string() == EMPTY_TREE {
+            if sub.as_bytes() == EMPTY_TREE_ID {
                 None
             } else {
                 Some(Entry::tree(sub))
@@ -589,4 +592,16 @@ pub fn local_offset_minutes() -> i32 {
     git2::Signature::now("x", "x@x")
         .map(|s| s.when().offset_minutes())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_empty_tree_id_is_gits() {
+        let id = Oid::hash_object(ObjectType::Tree, b"").unwrap();
+        assert_eq!(id.as_bytes(), EMPTY_TREE_ID);
+        assert_eq!(id.to_string(), "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+    }
 }

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             init_logging(args.verbosity);
             return match commands::run(&args, &mut stdout) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+                Err(git_attach::error::Error::StdoutClosed) => ExitCode::SUCCESS,
                 Err(e) => report(&e),
             };
         }
@@ -50,10 +50,6 @@ fn quiet_worker_panics() {
             default(info);
         }
     }));
-}
-
-fn is_broken_pipe(e: &git_attach::error::Error) -> bool {
-    matches!(e, git_attach::error::Error::Io { cause, .. } if cause.contains("Broken pipe"))
 }
 
 fn report(e: &git_attach::error::Error) -> ExitCode {

@@ -72,6 +72,7 @@ impl fmt::Display for Error {
                 f.write_str("no session ID given and no session of this repository was found")
             }
             Error::Declined => f.write_str("nothing attached"),
+            Error::StdoutClosed => f.write_str("standard output was closed"),
         }
     }
 }
